@@ -1,0 +1,485 @@
+//! Findings about a parsed requirement set: the offline rules that make
+//! `reqlock audit` a CI gate against drift.
+//!
+//! The pipeline is requirements → (resolution, in a later stage) → findings
+//! → report; every rule here needs only what the files say.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifier};
+use serde::Serialize;
+
+use crate::requirements::{requirement, Requirement, RequirementSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// Every rule reqlock knows, by its stable id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    Unpinned,
+    LooseRange,
+    UnpinnedUrl,
+    Duplicate,
+    ConflictingPins,
+    MissingHash,
+}
+
+impl Rule {
+    pub const ALL: &'static [Rule] = &[
+        Rule::Unpinned,
+        Rule::LooseRange,
+        Rule::UnpinnedUrl,
+        Rule::Duplicate,
+        Rule::ConflictingPins,
+        Rule::MissingHash,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::Unpinned => "unpinned",
+            Rule::LooseRange => "loose-range",
+            Rule::UnpinnedUrl => "unpinned-url",
+            Rule::Duplicate => "duplicate",
+            Rule::ConflictingPins => "conflicting-pins",
+            Rule::MissingHash => "missing-hash",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Rule> {
+        Rule::ALL.iter().copied().find(|rule| rule.id() == id)
+    }
+
+    /// One line on what the rule catches, for help texts and SARIF.
+    pub fn description(self) -> &'static str {
+        match self {
+            Rule::Unpinned => "a requirement with no version constraint at all",
+            Rule::LooseRange => "a version specifier that admits more than one release",
+            Rule::UnpinnedUrl => "a VCS or URL requirement without an immutable ref or a hash",
+            Rule::Duplicate => "a package required more than once",
+            Rule::ConflictingPins => "pins or constraints of one package that cannot all hold",
+            Rule::MissingHash => "a requirement without a hash while pip is in hash-checking mode",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// One problem found, pointing at the line that causes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: Rule,
+    pub severity: Severity,
+    pub package: Option<String>,
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+    pub help: String,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditSettings {
+    /// Loose and unpinned requirements are errors (the CI gate).
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditOutcome {
+    pub findings: Vec<Finding>,
+    /// Findings silenced by `# reqlock: ignore[...]`.
+    pub suppressed: usize,
+    /// `ignore[...]` entries that name no rule, as `(file, line, id)`.
+    pub unknown_suppressions: Vec<(PathBuf, usize, String)>,
+}
+
+/// Run every offline rule over a parsed set.
+pub fn audit(set: &RequirementSet, settings: &AuditSettings) -> AuditOutcome {
+    let hash_mode = set.options.require_hashes
+        || set
+            .requirements
+            .iter()
+            .any(|r| !r.constraint && !r.hashes.is_empty());
+    let mut raw: Vec<(usize, Finding)> = Vec::new();
+    let by_name = group_by_name(&set.requirements);
+    let mut emit = |index: usize, finding: Finding| raw.push((index, finding));
+
+    for (index, requirement) in set.requirements.iter().enumerate() {
+        if requirement.constraint {
+            continue;
+        }
+        let same_name: Vec<&Requirement> = requirement
+            .name
+            .as_ref()
+            .and_then(|name| by_name.get(name.as_ref()))
+            .map(|indices| {
+                indices
+                    .iter()
+                    .map(|&i| &set.requirements[i])
+                    .filter(|other| overlaps(requirement, other))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(finding) = pinning(requirement, &same_name, settings.strict || hash_mode) {
+            emit(index, finding);
+        }
+        if let Some(finding) = unpinned_url(requirement, settings.strict) {
+            emit(index, finding);
+        }
+        if hash_mode && requirement.hashes.is_empty() {
+            emit(index, missing_hash(requirement, set.options.require_hashes));
+        }
+    }
+    for indices in by_name.values() {
+        duplicates_and_conflicts(&set.requirements, indices, &mut emit);
+    }
+
+    let mut outcome = AuditOutcome::default();
+    raw.sort_by_key(|(index, finding)| (*index, finding.rule));
+    for (index, finding) in raw {
+        if set.requirements[index]
+            .ignored_rules
+            .iter()
+            .any(|id| id == finding.rule.id())
+        {
+            outcome.suppressed += 1;
+        } else {
+            outcome.findings.push(finding);
+        }
+    }
+    for requirement in &set.requirements {
+        for id in &requirement.ignored_rules {
+            if Rule::from_id(id).is_none() {
+                outcome.unknown_suppressions.push((
+                    requirement.origin.file.clone(),
+                    requirement.origin.line,
+                    id.clone(),
+                ));
+            }
+        }
+    }
+    outcome
+}
+
+fn group_by_name(requirements: &[Requirement]) -> BTreeMap<&str, Vec<usize>> {
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, requirement) in requirements.iter().enumerate() {
+        if let Some(name) = &requirement.name {
+            groups.entry(name.as_ref()).or_default().push(index);
+        }
+    }
+    groups
+}
+
+/// Two requirements can apply to one install unless their markers exclude
+/// each other.
+fn overlaps(a: &Requirement, b: &Requirement) -> bool {
+    !a.parsed_marker.is_disjoint(&b.parsed_marker)
+}
+
+fn finding(
+    rule: Rule,
+    severity: Severity,
+    requirement: &Requirement,
+    message: String,
+    help: String,
+) -> Finding {
+    Finding {
+        rule,
+        severity,
+        package: requirement.name.as_ref().map(ToString::to_string),
+        file: requirement.origin.file.clone(),
+        line: requirement.origin.line,
+        message,
+        help,
+    }
+}
+
+/// The single version a specifier set pins, if it pins one.
+pub fn pinned_version(requirement: &Requirement) -> Option<&VersionSpecifier> {
+    requirement
+        .specifier
+        .iter()
+        .find(|spec| matches!(spec.operator(), Operator::Equal | Operator::ExactEqual))
+}
+
+fn located(requirement: &Requirement) -> String {
+    format!(
+        "{}:{}",
+        requirement.origin.file.display(),
+        requirement.origin.line
+    )
+}
+
+/// `unpinned` and `loose-range`: does anything that applies to this
+/// requirement (itself, a duplicate, a constraint) pin one release?
+fn pinning(requirement: &Requirement, same_name: &[&Requirement], strict: bool) -> Option<Finding> {
+    if requirement.url.is_some() || requirement.name.is_none() {
+        return None;
+    }
+    if same_name
+        .iter()
+        .any(|other| pinned_version(other).is_some())
+    {
+        return None;
+    }
+    let severity = if strict {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let label = requirement.label();
+    let constrained_by = same_name
+        .iter()
+        .find(|other| other.constraint && !other.specifier.is_empty());
+    if requirement.specifier.is_empty() && constrained_by.is_none() {
+        return Some(finding(
+            Rule::Unpinned,
+            severity,
+            requirement,
+            format!("`{label}` has no version constraint: any release can be installed"),
+            format!("pin the release you tested, e.g. `{label}==<version>` (`pip freeze` shows the installed one)"),
+        ));
+    }
+    let (specifier, via) = if requirement.specifier.is_empty() {
+        let constraint = constrained_by?;
+        (
+            constraint.specifier.to_string(),
+            format!(" (constraint at {})", located(constraint)),
+        )
+    } else {
+        (requirement.specifier.to_string(), String::new())
+    };
+    Some(finding(
+        Rule::LooseRange,
+        severity,
+        requirement,
+        format!(
+            "`{label}{specifier}`{via} admits more than one release: the installed version drifts"
+        ),
+        format!("pin one tested release with `==`, e.g. `{label}==<version>`"),
+    ))
+}
+
+/// `unpinned-url`: a URL or VCS reference that can change under the file.
+fn unpinned_url(requirement: &Requirement, strict: bool) -> Option<Finding> {
+    let url = requirement.url.as_deref()?;
+    let is_vcs = requirement::is_vcs_url(url);
+    let is_remote = is_vcs
+        || requirement::url_scheme(url)
+            .is_some_and(|s| matches!(s.as_str(), "http" | "https" | "ftp"));
+    if !is_remote || !requirement.hashes.is_empty() || has_hash_fragment(url) {
+        return None;
+    }
+    let severity = if strict {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let label = requirement.label();
+    if is_vcs {
+        let reference = vcs_reference(url);
+        if reference.is_some_and(is_immutable_ref) {
+            return None;
+        }
+        let message = match reference {
+            Some(reference) => {
+                format!("`{label}` follows the VCS ref `{reference}`, which can move")
+            }
+            None => {
+                format!("`{label}` names no VCS ref: it installs whatever the default branch holds")
+            }
+        };
+        return Some(finding(
+            Rule::UnpinnedUrl,
+            severity,
+            requirement,
+            message,
+            "pin a full commit hash: `...@<40-hex-commit>`".into(),
+        ));
+    }
+    Some(finding(
+        Rule::UnpinnedUrl,
+        severity,
+        requirement,
+        format!("`{label}` downloads `{url}` without a hash: the file behind the URL can change"),
+        "add `--hash=sha256:<digest>` (or a `#sha256=<digest>` fragment) so pip verifies the download".into(),
+    ))
+}
+
+fn has_hash_fragment(url: &str) -> bool {
+    url.split_once('#').is_some_and(|(_, fragment)| {
+        fragment.split('&').any(|part| {
+            ["sha256=", "sha384=", "sha512="]
+                .iter()
+                .any(|p| part.starts_with(p))
+        })
+    })
+}
+
+/// The `@ref` of a VCS URL (after the host, before any fragment).
+pub fn vcs_reference(url: &str) -> Option<&str> {
+    let without_fragment = url.split('#').next().unwrap_or(url);
+    let after_scheme = without_fragment
+        .split_once("://")
+        .map_or(without_fragment, |(_, rest)| rest);
+    let path = &after_scheme[after_scheme.find('/')?..];
+    let (_, reference) = path.rsplit_once('@')?;
+    (!reference.is_empty()).then_some(reference)
+}
+
+fn is_immutable_ref(reference: &str) -> bool {
+    let is_hex = reference.chars().all(|c| c.is_ascii_hexdigit());
+    let is_commit = is_hex && (reference.len() == 40 || reference.len() == 64);
+    let svn_revision = reference.trim_start_matches('r');
+    is_commit || (!svn_revision.is_empty() && svn_revision.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn missing_hash(requirement: &Requirement, required_by_option: bool) -> Finding {
+    let why = if required_by_option {
+        "`--require-hashes` is set"
+    } else {
+        "other requirements carry `--hash`, which turns on pip's hash-checking mode"
+    };
+    let label = requirement.label();
+    let (message, help) = if requirement.editable {
+        (
+            format!("editable `{label}` cannot be installed in hash-checking mode ({why})"),
+            "install it separately, or replace it with a pinned, hashed release".to_string(),
+        )
+    } else {
+        (
+            format!("`{label}` has no `--hash` but {why}: pip will refuse the whole file"),
+            "add `--hash=sha256:<digest>` for every file of the pinned release (`reqlock lock` writes them)".to_string(),
+        )
+    };
+    finding(
+        Rule::MissingHash,
+        Severity::Error,
+        requirement,
+        message,
+        help,
+    )
+}
+
+/// `duplicate` and `conflicting-pins` among the requirements of one name.
+fn duplicates_and_conflicts(
+    requirements: &[Requirement],
+    indices: &[usize],
+    emit: &mut impl FnMut(usize, Finding),
+) {
+    for (position, &later) in indices.iter().enumerate() {
+        let current = &requirements[later];
+        let earlier: Vec<usize> = indices[..position]
+            .iter()
+            .copied()
+            .filter(|&i| overlaps(&requirements[i], current))
+            .collect();
+        if !current.constraint {
+            if let Some(&first) = earlier.iter().find(|&&i| !requirements[i].constraint) {
+                let first = &requirements[first];
+                emit(
+                    later,
+                    finding(
+                        Rule::Duplicate,
+                        Severity::Warning,
+                        current,
+                        format!(
+                            "`{}` is already required at {}",
+                            current.label(),
+                            located(first)
+                        ),
+                        "keep one requirement per package so that there is one place to change it"
+                            .into(),
+                    ),
+                );
+            }
+        }
+        for &other_index in &earlier {
+            let other = &requirements[other_index];
+            if let Some(conflict) = conflict_between(other, current) {
+                emit(later, conflict);
+            }
+        }
+    }
+}
+
+fn conflict_between(earlier: &Requirement, later: &Requirement) -> Option<Finding> {
+    let pairs = [(earlier, later), (later, earlier)];
+    for (pinned, other) in pairs {
+        let Some(pin) = pinned_version(pinned) else {
+            continue;
+        };
+        if pin.operator() != &Operator::Equal {
+            continue;
+        }
+        let version: &Version = pin.version();
+        if other.specifier.contains(version) {
+            continue;
+        }
+        let kind = if other.constraint || pinned.constraint {
+            "constraint"
+        } else {
+            "pin"
+        };
+        return Some(finding(
+            Rule::ConflictingPins,
+            Severity::Error,
+            later,
+            format!(
+                "`{}{}` ({}) and `{}{}` ({}) cannot both hold",
+                pinned.label(),
+                pinned.specifier,
+                located(pinned),
+                other.label(),
+                other.specifier,
+                located(other)
+            ),
+            format!("make the {kind}s agree on one release; pip stops with `ResolutionImpossible` otherwise"),
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vcs_refs() {
+        assert_eq!(
+            vcs_reference("git+https://h.invalid/o/r.git@v1.0#egg=r"),
+            Some("v1.0")
+        );
+        assert_eq!(vcs_reference("git+ssh://git@h.invalid/o/r.git"), None);
+        assert!(is_immutable_ref("0123456789abcdef0123456789abcdef01234567"));
+        assert!(!is_immutable_ref("main"));
+    }
+
+    #[test]
+    fn rule_ids_round_trip() {
+        for rule in Rule::ALL {
+            assert_eq!(Rule::from_id(rule.id()), Some(*rule));
+        }
+    }
+}

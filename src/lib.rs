@@ -1,0 +1,12 @@
+//! reqlock keeps Python requirements files honest.
+//!
+//! The data flows through the modules in this order: [`requirements`]
+//! parses files exactly as pip does, [`audit`] turns what was parsed into
+//! findings, and [`report`] renders them. [`commands`] ties them together
+//! for the command-line interface.
+
+pub mod audit;
+pub mod commands;
+pub mod diagnostic;
+pub mod report;
+pub mod requirements;
