@@ -323,17 +323,6 @@ struct Pep508 {
 fn pep508(text: &str) -> Result<Pep508, RequirementError> {
     match pep508_rs::Requirement::<VerbatimUrl>::from_str(text) {
         Ok(requirement) => {
-            if let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url {
-                let given = url.given().unwrap_or(url.as_str());
-                if url_scheme(given).is_none() {
-                    let start = text.find(given).unwrap_or(0);
-                    return Err(RequirementError {
-                        message: format!("invalid URL: {given}"),
-                        span: start..start + given.len(),
-                        help: Some("a direct reference needs a URL with a scheme, e.g. `name @ file:///abs/path`".into()),
-                    });
-                }
-            }
             let display_name = text
                 .trim_start()
                 .chars()
