@@ -209,8 +209,8 @@ struct LineContext<'a> {
 impl LineContext<'_> {
     fn location(&self, span: Range<usize>) -> Location {
         let content = &self.line.content;
-        let start = span.start.min(content.text.len());
-        let end = span.end.clamp(start, content.text.len());
+        let start = content.text.floor_char_boundary(span.start);
+        let end = content.text.ceil_char_boundary(span.end.max(start));
         let offset = content.origin(start);
         let (line, column) = self.source.line_col(offset);
         let source_line = self.source.line_text(offset).to_string();

@@ -193,6 +193,16 @@ pub fn parse_requirement(
         let trimmed = raw.trim();
         if !trimmed.is_empty() {
             let leading = raw.len() - raw.trim_start().len();
+            // Real markers are ASCII; pep508_rs 0.9.2 can panic on others.
+            if let Some((position, c)) = trimmed.char_indices().find(|(_, c)| !c.is_ascii()) {
+                let end = position + c.len_utf8();
+                return Err(RequirementError {
+                    message: "invalid marker: reqlock accepts only ASCII characters in markers"
+                        .into(),
+                    span: marker_offset + leading + position..marker_offset + leading + end,
+                    help: None,
+                });
+            }
             parsed_marker = MarkerTree::from_str(trimmed).map_err(|err| RequirementError {
                 message: format!("invalid marker: {}", err.message),
                 span: shift(marker_offset + leading, err.start, err.len, trimmed),
@@ -320,7 +330,52 @@ struct Pep508 {
     display_name: String,
 }
 
+/// pep508_rs 0.9.2 panics on a name or an extra that ends in `.`, `-` or
+/// `_` when more text follows; such names are invalid, so say so first.
+fn reject_bad_identifiers(text: &str) -> Result<(), RequirementError> {
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    let bad_end = |start: usize, identifier: &str| {
+        let last = identifier
+            .chars()
+            .last()
+            .filter(|c| matches!(c, '.' | '-' | '_'))?;
+        Some(RequirementError {
+            message: format!(
+                "invalid requirement: `{identifier}` must end with a letter or digit, not `{last}`"
+            ),
+            span: start..start + identifier.len(),
+            help: None,
+        })
+    };
+    let start = text.len() - text.trim_start().len();
+    let name_len = text[start..]
+        .find(|c: char| !is_name_char(c))
+        .unwrap_or(text.len() - start);
+    if let Some(err) = bad_end(start, &text[start..start + name_len]) {
+        return Err(err);
+    }
+    let after_name = start + name_len;
+    let rest = &text[after_name..];
+    let Some(open) = rest.trim_start().strip_prefix('[') else {
+        return Ok(());
+    };
+    let mut offset = after_name + (rest.len() - open.len());
+    let inside = open.split(']').next().unwrap_or("");
+    for part in inside.split(',') {
+        let leading = part.len() - part.trim_start().len();
+        let identifier = part.trim();
+        if identifier.chars().all(is_name_char) {
+            if let Some(err) = bad_end(offset + leading, identifier) {
+                return Err(err);
+            }
+        }
+        offset += part.len() + 1;
+    }
+    Ok(())
+}
+
 fn pep508(text: &str) -> Result<Pep508, RequirementError> {
+    reject_bad_identifiers(text)?;
     match pep508_rs::Requirement::<VerbatimUrl>::from_str(text) {
         Ok(requirement) => {
             let display_name = text
@@ -360,16 +415,11 @@ fn pep508(text: &str) -> Result<Pep508, RequirementError> {
     }
 }
 
-/// Turn a pep508 error's character span into a byte range.
-fn shift(base: usize, start_chars: usize, len_chars: usize, input: &str) -> Range<usize> {
-    let byte_at = |chars: usize| {
-        input
-            .char_indices()
-            .nth(chars)
-            .map_or(input.len(), |(index, _)| index)
-    };
-    let start = byte_at(start_chars);
-    let end = byte_at(start_chars + len_chars.max(1)).max(start);
+/// A pep508 error's span (byte offsets into its input) as a range that
+/// starts and ends on character boundaries.
+fn shift(base: usize, start: usize, len: usize, input: &str) -> Range<usize> {
+    let start = input.floor_char_boundary(start);
+    let end = input.ceil_char_boundary(start + len.max(1)).max(start);
     base + start..base + end
 }
 
