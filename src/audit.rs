@@ -4,9 +4,10 @@
 //! The pipeline is requirements → (resolution, in a later stage) → findings
 //! → report; every rule here needs only what the files say.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifier};
 use serde::Serialize;
@@ -92,7 +93,7 @@ pub struct Finding {
     pub rule: Rule,
     pub severity: Severity,
     pub package: Option<String>,
-    pub file: PathBuf,
+    pub file: Arc<Path>,
     pub line: usize,
     pub message: String,
     pub help: String,
@@ -110,7 +111,7 @@ pub struct AuditOutcome {
     /// Findings silenced by `# reqlock: ignore[...]`.
     pub suppressed: usize,
     /// `ignore[...]` entries that name no rule, as `(file, line, id)`.
-    pub unknown_suppressions: Vec<(PathBuf, usize, String)>,
+    pub unknown_suppressions: Vec<(Arc<Path>, usize, String)>,
 }
 
 /// Run every offline rule over a parsed set.
@@ -150,7 +151,7 @@ pub fn audit(set: &RequirementSet, settings: &AuditSettings) -> AuditOutcome {
             emit(index, missing_hash(requirement, set.options.require_hashes));
         }
     }
-    for indices in by_name.values() {
+    for indices in by_name.values().filter(|indices| indices.len() > 1) {
         duplicates_and_conflicts(&set.requirements, indices, &mut emit);
     }
 
@@ -181,8 +182,10 @@ pub fn audit(set: &RequirementSet, settings: &AuditSettings) -> AuditOutcome {
     outcome
 }
 
-fn group_by_name(requirements: &[Requirement]) -> BTreeMap<&str, Vec<usize>> {
-    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+/// Indices of the requirements of each name; findings are sorted later, so
+/// the map's order does not matter.
+fn group_by_name(requirements: &[Requirement]) -> HashMap<&str, Vec<usize>> {
+    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
     for (index, requirement) in requirements.iter().enumerate() {
         if let Some(name) = &requirement.name {
             groups.entry(name.as_ref()).or_default().push(index);
@@ -194,7 +197,7 @@ fn group_by_name(requirements: &[Requirement]) -> BTreeMap<&str, Vec<usize>> {
 /// Two requirements can apply to one install unless their markers exclude
 /// each other.
 fn overlaps(a: &Requirement, b: &Requirement) -> bool {
-    !a.parsed_marker.is_disjoint(&b.parsed_marker)
+    std::ptr::eq(a, b) || !a.parsed_marker.is_disjoint(&b.parsed_marker)
 }
 
 fn finding(

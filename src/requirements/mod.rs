@@ -19,6 +19,7 @@ pub mod source;
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use pep508_rs::pep440_rs::VersionSpecifiers;
 use pep508_rs::{ExtraName, MarkerTree, PackageName};
@@ -31,7 +32,8 @@ use source::{DecodeError, LogicalLine, SourceText};
 /// Where a requirement was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
-    pub file: PathBuf,
+    /// Shared by every requirement of the file.
+    pub file: Arc<Path>,
     pub line: usize,
     pub column: usize,
 }
@@ -201,7 +203,7 @@ struct Parser<'a> {
 
 /// A diagnostic's position inside one logical line.
 struct LineContext<'a> {
-    file: &'a Path,
+    file: &'a Arc<Path>,
     source: &'a SourceText,
     line: &'a LogicalLine,
 }
@@ -245,15 +247,11 @@ impl LineContext<'_> {
     }
 
     fn origin(&self, span_start: usize) -> Origin {
-        let location = self.location(span_start..span_start + 1);
+        let (line, column) = self.source.line_col(self.line.content.origin(span_start));
         Origin {
-            file: self.file.to_path_buf(),
+            file: Arc::clone(self.file),
             line: self.line.line,
-            column: if location.line == self.line.line {
-                location.column
-            } else {
-                1
-            },
+            column: if line == self.line.line { column } else { 1 },
         }
     }
 }
@@ -341,7 +339,9 @@ impl Parser<'_> {
         self.chain.pop();
     }
 
-    fn parse_source(&mut self, file: &Path, source: &SourceText, constraint: bool) {
+    fn parse_source(&mut self, path: &Path, source: &SourceText, constraint: bool) {
+        let file: Arc<Path> = Arc::from(path);
+        let file = &file;
         let (lines, too_long) = source::logical_lines(source, &*self.settings.lookup_var);
         for long in too_long {
             let (line, column) = source.line_col(long.offset);

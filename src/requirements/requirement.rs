@@ -283,6 +283,11 @@ fn local_path_link<'a>(
     path: &'a str,
     working_dir: &Path,
 ) -> Result<Option<&'a str>, RequirementError> {
+    // `name @ scheme://...` cannot name a local file or directory; skipping
+    // the file-system checks for it keeps large files fast.
+    if requirement.contains("://") {
+        return Ok(None);
+    }
     let resolved = working_dir.join(path);
     if looks_like_path(requirement) && resolved.is_dir() {
         if resolved.join("setup.py").is_file() || resolved.join("pyproject.toml").is_file() {

@@ -61,9 +61,13 @@ impl SourceText {
     /// The text of the physical line holding `offset`, without its line break.
     pub fn line_text(&self, offset: usize) -> &str {
         let (line, _) = self.line_col(offset);
-        physical_lines(&self.text)
-            .nth(line - 1)
-            .map_or("", |range| &self.text[range])
+        let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches(is_line_break)
     }
 }
 
@@ -215,58 +219,114 @@ fn is_line_break(c: char) -> bool {
     )
 }
 
-/// A string whose every byte knows the file offset it came from.
+/// A string whose every byte knows the file offset it came from, stored as
+/// runs so that building a logical line copies text only.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MappedText {
     pub text: String,
-    origins: Vec<usize>,
+    runs: Vec<Run>,
+}
+
+/// Bytes from `start` in the text up to the next run come from the file at
+/// `offset` onwards (`contiguous`), or all from `offset` (expanded text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    start: usize,
+    offset: usize,
+    contiguous: bool,
 }
 
 impl MappedText {
     fn from_slice(source: &str, range: Range<usize>) -> MappedText {
         MappedText {
             text: source[range.clone()].to_string(),
-            origins: range.collect(),
+            runs: vec![Run {
+                start: 0,
+                offset: range.start,
+                contiguous: true,
+            }],
+        }
+    }
+
+    /// Text that stands for the file position `offset` as a whole.
+    fn synthetic(text: &str, offset: usize) -> MappedText {
+        MappedText {
+            text: text.to_string(),
+            runs: vec![Run {
+                start: 0,
+                offset,
+                contiguous: false,
+            }],
         }
     }
 
     fn push(&mut self, other: MappedText) {
+        let shift = self.text.len();
         self.text.push_str(&other.text);
-        self.origins.extend(other.origins);
+        self.runs.extend(other.runs.into_iter().map(|run| Run {
+            start: run.start + shift,
+            ..run
+        }));
     }
 
     /// The file offset of the byte at `index`; one past the end maps just
     /// after the last byte.
     pub fn origin(&self, index: usize) -> usize {
-        match self.origins.get(index) {
-            Some(&offset) => offset,
-            None => self.origins.last().map_or(0, |&offset| offset + 1),
+        if index >= self.text.len() {
+            return match self.text.len() {
+                0 => self.runs.first().map_or(0, |run| run.offset),
+                len => self.origin(len - 1) + 1,
+            };
+        }
+        let position = self.runs.partition_point(|run| run.start <= index);
+        match position.checked_sub(1).map(|i| self.runs[i]) {
+            Some(run) if run.contiguous => run.offset + (index - run.start),
+            Some(run) => run.offset,
+            None => 0,
         }
     }
 
     pub fn slice(&self, range: Range<usize>) -> MappedText {
+        let mut runs = Vec::new();
+        for (index, run) in self.runs.iter().enumerate() {
+            let run_end = self
+                .runs
+                .get(index + 1)
+                .map_or(self.text.len(), |next| next.start);
+            if run_end <= range.start || run.start >= range.end {
+                continue;
+            }
+            let first = run.start.max(range.start);
+            runs.push(Run {
+                start: first - range.start,
+                offset: if run.contiguous {
+                    run.offset + (first - run.start)
+                } else {
+                    run.offset
+                },
+                contiguous: run.contiguous,
+            });
+        }
+        if runs.is_empty() {
+            runs.push(Run {
+                start: 0,
+                offset: self.origin(range.start),
+                contiguous: true,
+            });
+        }
         MappedText {
-            text: self.text[range.clone()].to_string(),
-            origins: self.origins[range].to_vec(),
+            text: self.text[range].to_string(),
+            runs,
         }
-    }
-
-    fn trim(&self) -> MappedText {
-        let trimmed_start = self.text.len() - self.text.trim_start_matches(is_py_space).len();
-        let trimmed_end = self.text.trim_end_matches(is_py_space).len();
-        if trimmed_start >= trimmed_end {
-            return MappedText::default();
-        }
-        self.slice(trimmed_start..trimmed_end)
     }
 
     /// Replace `range` with `replacement`, every byte of which is mapped to
     /// the start of what it replaces.
     fn replace(&mut self, range: Range<usize>, replacement: &str) {
-        let anchor = self.origin(range.start);
-        self.text.replace_range(range.clone(), replacement);
-        self.origins
-            .splice(range, std::iter::repeat_n(anchor, replacement.len()));
+        let mut replaced = self.slice(0..range.start);
+        replaced.push(MappedText::synthetic(replacement, self.origin(range.start)));
+        replaced.push(self.slice(range.end..self.text.len()));
+        *self = replaced;
     }
 }
 
@@ -316,19 +376,19 @@ pub fn logical_lines(
             }
             continue;
         }
-        let (line_number, mut joined) = match pending.take() {
+        if is_comment {
+            // pip prefixes a space so that the comment is always stripped.
+            let mut prefixed = MappedText::synthetic(" ", range.start);
+            prefixed.push(piece);
+            piece = prefixed;
+        }
+        let (line_number, joined) = match pending.take() {
             Some((start, mut joined)) => {
                 joined.push(piece);
                 (start, joined)
             }
             None => (number, piece),
         };
-        if is_comment {
-            // pip prefixes a space so that the comment is always stripped.
-            joined.text.insert(joined.text.len() - physical.len(), ' ');
-            let position = joined.origins.len() - physical.len();
-            joined.origins.insert(position, range.start);
-        }
         finish_line(line_number, joined, lookup_var, &mut lines, &mut too_long);
     }
     if let Some((line_number, joined)) = pending {
@@ -339,21 +399,29 @@ pub fn logical_lines(
 
 fn finish_line(
     line_number: usize,
-    mut joined: MappedText,
+    joined: MappedText,
     lookup_var: &dyn Fn(&str) -> Option<String>,
     lines: &mut Vec<LogicalLine>,
     too_long: &mut Vec<LineTooLong>,
 ) {
     let mut comment = None;
+    let mut end = joined.text.len();
     if let Some(start) = comment_start(&joined.text) {
         let text = joined.text[start..].trim_start_matches(is_py_space);
         comment = Some(text.trim_start_matches('#').trim().to_string());
-        joined = joined.slice(0..start);
+        end = start;
     }
-    let mut content = joined.trim();
-    if content.text.is_empty() {
+    let kept = &joined.text[..end];
+    let trimmed_end = kept.trim_end_matches(is_py_space).len();
+    let trimmed_start = kept.len() - kept.trim_start_matches(is_py_space).len();
+    if trimmed_start >= trimmed_end {
         return;
     }
+    let mut content = if trimmed_start == 0 && trimmed_end == joined.text.len() {
+        joined
+    } else {
+        joined.slice(trimmed_start..trimmed_end)
+    };
     expand_variables(&mut content, lookup_var);
     if content.text.len() > MAX_LOGICAL_LINE_BYTES {
         too_long.push(LineTooLong {
@@ -372,6 +440,9 @@ fn finish_line(
 
 /// Where pip's `(^|\s+)#.*$` first matches.
 fn comment_start(text: &str) -> Option<usize> {
+    if !text.contains('#') {
+        return None;
+    }
     if text.starts_with('#') {
         return Some(0);
     }
