@@ -10,6 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqlock::audit::{audit, AuditSettings};
+use reqlock::compat::CompatDb;
 use reqlock::requirements::{parse_files, ParseSettings};
 
 const PARTS: usize = 10;
@@ -87,6 +88,7 @@ fn main() {
     let (top, lines) = generate(&dir);
     let settings = ParseSettings::from_environment();
     let paths = vec![top.clone()];
+    let db = CompatDb::bundled().expect("bundled database loads");
 
     let mut total: Vec<Duration> = Vec::new();
     let mut parse_only: Vec<Duration> = Vec::new();
@@ -95,7 +97,7 @@ fn main() {
         let start = Instant::now();
         let set = parse_files(&paths, &settings).expect("generated files parse");
         parse_only.push(start.elapsed());
-        let outcome = audit(&set, &AuditSettings::default());
+        let outcome = audit(&set, &db, &AuditSettings::default());
         total.push(start.elapsed());
         findings = outcome.findings.len();
     }

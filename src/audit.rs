@@ -12,6 +12,8 @@ use std::sync::Arc;
 use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifier};
 use serde::Serialize;
 
+use crate::compat::check::{self as compat_check, CompatSettings};
+use crate::compat::CompatDb;
 use crate::requirements::{requirement, Requirement, RequirementSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -41,6 +43,11 @@ pub enum Rule {
     Duplicate,
     ConflictingPins,
     MissingHash,
+    MismatchedFamily,
+    CudaMismatch,
+    KnownBroken,
+    RangeAdmitsBroken,
+    OutsideVerified,
 }
 
 impl Rule {
@@ -51,6 +58,11 @@ impl Rule {
         Rule::Duplicate,
         Rule::ConflictingPins,
         Rule::MissingHash,
+        Rule::MismatchedFamily,
+        Rule::CudaMismatch,
+        Rule::KnownBroken,
+        Rule::RangeAdmitsBroken,
+        Rule::OutsideVerified,
     ];
 
     pub fn id(self) -> &'static str {
@@ -61,6 +73,11 @@ impl Rule {
             Rule::Duplicate => "duplicate",
             Rule::ConflictingPins => "conflicting-pins",
             Rule::MissingHash => "missing-hash",
+            Rule::MismatchedFamily => "mismatched-family",
+            Rule::CudaMismatch => "cuda-mismatch",
+            Rule::KnownBroken => "known-broken",
+            Rule::RangeAdmitsBroken => "range-admits-broken",
+            Rule::OutsideVerified => "outside-verified",
         }
     }
 
@@ -77,6 +94,11 @@ impl Rule {
             Rule::Duplicate => "a package required more than once",
             Rule::ConflictingPins => "pins or constraints of one package that cannot all hold",
             Rule::MissingHash => "a requirement without a hash while pip is in hash-checking mode",
+            Rule::MismatchedFamily => "family members from releases that do not go together (torch and torchvision)",
+            Rule::CudaMismatch => "builds for different CUDA versions, or for another CUDA or driver than the target's",
+            Rule::KnownBroken => "a combination of releases known to break, with the error it causes",
+            Rule::RangeAdmitsBroken => "a loose range that admits a release known to break with the rest of the file",
+            Rule::OutsideVerified => "a file that uses a verified set's packages but pins a member differently",
         }
     }
 }
@@ -99,10 +121,11 @@ pub struct Finding {
     pub help: String,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct AuditSettings {
     /// Loose and unpinned requirements are errors (the CI gate).
     pub strict: bool,
+    pub compat: CompatSettings,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -114,8 +137,8 @@ pub struct AuditOutcome {
     pub unknown_suppressions: Vec<(Arc<Path>, usize, String)>,
 }
 
-/// Run every offline rule over a parsed set.
-pub fn audit(set: &RequirementSet, settings: &AuditSettings) -> AuditOutcome {
+/// Run every offline rule, and the compat database's checks, over a set.
+pub fn audit(set: &RequirementSet, db: &CompatDb, settings: &AuditSettings) -> AuditOutcome {
     let hash_mode = set.options.require_hashes
         || set
             .requirements
@@ -154,6 +177,8 @@ pub fn audit(set: &RequirementSet, settings: &AuditSettings) -> AuditOutcome {
     for indices in by_name.values().filter(|indices| indices.len() > 1) {
         duplicates_and_conflicts(&set.requirements, indices, &mut emit);
     }
+    let subjects = compat_check::subjects(set);
+    raw.extend(compat_check::check(db, &subjects, &settings.compat));
 
     let mut outcome = AuditOutcome::default();
     raw.sort_by_key(|(index, finding)| (*index, finding.rule));

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::audit::{self, AuditSettings, Severity};
+use crate::compat::check::CompatSettings;
+use crate::compat::{dotted_numbers, CompatDb};
 use crate::diagnostic::Diagnostic;
 use crate::report::{self, json::Summary};
 use crate::requirements::{self, ParseSettings, RequirementSet};
@@ -65,6 +67,32 @@ pub struct AuditArgs {
     pub fail_on: FailOn,
     /// No network at all; the offline rules are all there is so far.
     pub offline: bool,
+    pub db: DbArgs,
+    /// Target CUDA version (`12.1`).
+    pub cuda: Option<String>,
+    /// Target NVIDIA driver version (`535.104.05`).
+    pub driver: Option<String>,
+    pub trust_reported: bool,
+}
+
+/// Which compat database to use.
+pub struct DbArgs {
+    /// Extra database files or folders (`--db`).
+    pub paths: Vec<PathBuf>,
+    /// Leave the bundled database out (`--no-default-db`).
+    pub no_default: bool,
+}
+
+impl DbArgs {
+    fn load(&self) -> Result<CompatDb, Exit> {
+        CompatDb::load(!self.no_default, &self.paths).map_err(|err| {
+            for problem in &err.problems {
+                eprintln!("{problem}");
+            }
+            eprintln!("error: {err}");
+            Exit::InputError
+        })
+    }
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {
@@ -127,16 +155,35 @@ pub fn list(args: &ListArgs) -> Exit {
 
 /// `reqlock audit`: run the rules and apply the failure threshold.
 pub fn audit(args: &AuditArgs) -> Exit {
+    if let Some(cuda) = &args.cuda {
+        if dotted_numbers(cuda).is_none_or(|parts| parts.len() != 2) {
+            eprintln!("error: `--cuda {cuda}` is not a CUDA version\n  = help: give major.minor, e.g. `--cuda 12.1`");
+            return Exit::InputError;
+        }
+    }
+    if let Some(driver) = &args.driver {
+        if dotted_numbers(driver).is_none() {
+            eprintln!("error: `--driver {driver}` is not a driver version\n  = help: give the version `nvidia-smi` prints, e.g. `--driver 535.104.05`");
+            return Exit::InputError;
+        }
+    }
     let set = match parse(&args.files) {
         Ok(set) => set,
         Err(exit) => return exit,
     };
-    let outcome = audit::audit(
-        &set,
-        &AuditSettings {
-            strict: args.strict,
+    let db = match args.db.load() {
+        Ok(db) => db,
+        Err(exit) => return exit,
+    };
+    let settings = AuditSettings {
+        strict: args.strict,
+        compat: CompatSettings {
+            cuda: args.cuda.clone(),
+            driver: args.driver.clone(),
+            trust_reported: args.trust_reported,
         },
-    );
+    };
+    let outcome = audit::audit(&set, &db, &settings);
     for (file, line, id) in &outcome.unknown_suppressions {
         eprintln!(
             "{}:{line}: warning: `# reqlock: ignore[{id}]` names no rule (known: {})",
@@ -179,4 +226,61 @@ pub fn audit(args: &AuditArgs) -> Exit {
     } else {
         Exit::Clean
     }
+}
+
+pub struct DbListArgs {
+    pub db: DbArgs,
+    pub format: Format,
+    /// Only rules that mention this package (`db show`).
+    pub package: Option<String>,
+}
+
+/// `reqlock db list` and `reqlock db show PACKAGE`.
+pub fn db_list(args: &DbListArgs) -> Exit {
+    let db = match args.db.load() {
+        Ok(db) => db,
+        Err(exit) => return exit,
+    };
+    let package = args
+        .package
+        .as_deref()
+        .map(crate::requirements::canonical_name);
+    let output = match args.format {
+        Format::Json => report::db::json(&db, package.as_deref()),
+        Format::Table => report::db::table(&db, package.as_deref(), report::stdout_wants_color()),
+    };
+    let shown = report::db::rule_count(&db, package.as_deref());
+    if let Err(exit) = write_stdout(&output) {
+        return exit;
+    }
+    match &package {
+        Some(package) if shown == 0 => {
+            eprintln!("the database has no rule about `{package}`");
+        }
+        _ => eprintln!("{shown} rule(s)"),
+    }
+    Exit::Clean
+}
+
+/// `reqlock db check`: the database loads, every rule is valid and cited.
+pub fn db_check(db_args: &DbArgs, offline: bool) -> Exit {
+    if !offline {
+        eprintln!(
+            "error: checking the database's versions against the index needs the index client, which this build does not have yet\n  = help: run `reqlock db check --offline` for the schema and source checks"
+        );
+        return Exit::InputError;
+    }
+    let db = match db_args.load() {
+        Ok(db) => db,
+        Err(exit) => return exit,
+    };
+    let reported = db
+        .rules()
+        .filter(|(_, info)| info.evidence == crate::compat::Evidence::Reported)
+        .count();
+    eprintln!(
+        "compat database OK: {} rule(s), every one cited ({reported} reported, not verified)",
+        db.rules().count()
+    );
+    Exit::Clean
 }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod commands;
+pub mod compat;
 pub mod diagnostic;
 pub mod report;
 pub mod requirements;

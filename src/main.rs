@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use reqlock::commands::{self, AuditArgs, Exit, FailOn, Format, ListArgs};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use reqlock::commands::{self, AuditArgs, DbArgs, DbListArgs, Exit, FailOn, Format, ListArgs};
 
 /// Keeps Python requirements files honest.
 #[derive(Parser)]
@@ -21,8 +21,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
     },
-    /// Check requirements files for drift: loose ranges, unpinned URLs,
-    /// duplicates, conflicting pins, missing hashes.
+    /// Check requirements files for drift and for combinations the compat
+    /// database knows to break.
     Audit {
         /// Requirements files [default: requirements.txt]
         files: Vec<PathBuf>,
@@ -37,13 +37,84 @@ enum Command {
         /// Never touch the network.
         #[arg(long)]
         offline: bool,
+        /// CUDA version of the target machine, e.g. 12.1.
+        #[arg(long, value_name = "X.Y")]
+        cuda: Option<String>,
+        /// NVIDIA driver version of the target machine, e.g. 535.104.05.
+        #[arg(long, value_name = "VERSION")]
+        driver: Option<String>,
+        /// Treat compat-db rules of evidence `reported` like `verified` ones.
+        #[arg(long)]
+        trust_reported: bool,
+        #[command(flatten)]
+        db: DbFlags,
     },
+    /// Inspect and validate the compat database.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// List every rule of the database.
+    List {
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+        #[command(flatten)]
+        db: DbFlags,
+    },
+    /// Show the rules that mention a package.
+    Show {
+        package: String,
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+        #[command(flatten)]
+        db: DbFlags,
+    },
+    /// Validate the database: schema, ids, specifiers, sources.
+    Check {
+        /// Skip the check of every named version against the index.
+        #[arg(long)]
+        offline: bool,
+        #[command(flatten)]
+        db: DbFlags,
+    },
+}
+
+#[derive(Args)]
+struct DbFlags {
+    /// Add compat-db rules from a TOML file or a folder of them (repeatable).
+    #[arg(long = "db", value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Leave the bundled compat database out.
+    #[arg(long)]
+    no_default_db: bool,
+}
+
+impl From<DbFlags> for DbArgs {
+    fn from(flags: DbFlags) -> DbArgs {
+        DbArgs {
+            paths: flags.paths,
+            no_default: flags.no_default_db,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum FormatArg {
     Table,
     Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Format {
+        match arg {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -53,18 +124,21 @@ enum FailOnArg {
     Never,
 }
 
+impl From<FailOnArg> for FailOn {
+    fn from(arg: FailOnArg) -> FailOn {
+        match arg {
+            FailOnArg::Error => FailOn::Error,
+            FailOnArg::Warning => FailOn::Warning,
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
+}
+
 fn files_or_default(files: Vec<PathBuf>) -> Vec<PathBuf> {
     if files.is_empty() {
         vec![PathBuf::from("requirements.txt")]
     } else {
         files
-    }
-}
-
-fn format(arg: FormatArg) -> Format {
-    match arg {
-        FormatArg::Table => Format::Table,
-        FormatArg::Json => Format::Json,
     }
 }
 
@@ -81,27 +155,48 @@ fn main() -> ExitCode {
         }
     };
     let exit = match cli.command {
-        Command::List { files, format: f } => commands::list(&ListArgs {
+        Command::List { files, format } => commands::list(&ListArgs {
             files: files_or_default(files),
-            format: format(f),
+            format: format.into(),
         }),
         Command::Audit {
             files,
-            format: f,
+            format,
             strict,
             fail_on,
             offline,
+            cuda,
+            driver,
+            trust_reported,
+            db,
         } => commands::audit(&AuditArgs {
             files: files_or_default(files),
-            format: format(f),
+            format: format.into(),
             strict,
-            fail_on: match fail_on {
-                FailOnArg::Error => FailOn::Error,
-                FailOnArg::Warning => FailOn::Warning,
-                FailOnArg::Never => FailOn::Never,
-            },
+            fail_on: fail_on.into(),
             offline,
+            db: db.into(),
+            cuda,
+            driver,
+            trust_reported,
         }),
+        Command::Db { command } => match command {
+            DbCommand::List { format, db } => commands::db_list(&DbListArgs {
+                db: db.into(),
+                format: format.into(),
+                package: None,
+            }),
+            DbCommand::Show {
+                package,
+                format,
+                db,
+            } => commands::db_list(&DbListArgs {
+                db: db.into(),
+                format: format.into(),
+                package: Some(package),
+            }),
+            DbCommand::Check { offline, db } => commands::db_check(&db.into(), offline),
+        },
     };
     exit.into()
 }

@@ -1,6 +1,7 @@
 //! Renderers: tables for people, JSON for machines. Renderers only format;
 //! they never decide what is a finding.
 
+pub mod db;
 pub mod json;
 pub mod table;
 

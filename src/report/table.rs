@@ -6,7 +6,7 @@ use comfy_table::{Cell, Color, ContentArrangement, Table};
 use crate::audit::{AuditOutcome, Severity};
 use crate::requirements::RequirementSet;
 
-fn new_table(header: &[&str], color: bool) -> Table {
+pub(crate) fn new_table(header: &[&str], color: bool) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
