@@ -34,6 +34,10 @@ pub enum Format {
     #[default]
     Table,
     Json,
+    /// SARIF 2.1.0 (audit only).
+    Sarif,
+    /// GitHub Actions annotations (audit only).
+    Github,
 }
 
 /// The lowest severity that makes `audit` exit 1.
@@ -141,6 +145,10 @@ pub fn list(args: &ListArgs) -> Exit {
     let output = match args.format {
         Format::Json => report::json::list_document(&set),
         Format::Table => report::table::list_table(&set, report::stdout_wants_color()),
+        Format::Sarif | Format::Github => {
+            eprintln!("error: `list` prints `table` or `json`; SARIF and GitHub annotations report audit findings");
+            return Exit::InputError;
+        }
     };
     if let Err(exit) = write_stdout(&output) {
         return exit;
@@ -198,6 +206,8 @@ pub fn audit(args: &AuditArgs) -> Exit {
     let output = match args.format {
         Format::Json => report::json::audit_document(&set, &outcome),
         Format::Table => report::table::audit_table(&outcome, report::stdout_wants_color()),
+        Format::Sarif => report::sarif::audit_document(&outcome),
+        Format::Github => report::sarif::github_annotations(&outcome),
     };
     if let Err(exit) = write_stdout(&output) {
         return exit;
@@ -248,6 +258,10 @@ pub fn db_list(args: &DbListArgs) -> Exit {
     let output = match args.format {
         Format::Json => report::db::json(&db, package.as_deref()),
         Format::Table => report::db::table(&db, package.as_deref(), report::stdout_wants_color()),
+        Format::Sarif | Format::Github => {
+            eprintln!("error: `db list` and `db show` print `table` or `json`");
+            return Exit::InputError;
+        }
     };
     let shown = report::db::rule_count(&db, package.as_deref());
     if let Err(exit) = write_stdout(&output) {

@@ -26,8 +26,8 @@ enum Command {
     Audit {
         /// Requirements files [default: requirements.txt]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-        format: FormatArg,
+        #[arg(long, value_enum, default_value_t = AuditFormatArg::Table)]
+        format: AuditFormatArg,
         /// Make unpinned and loose requirements errors (the CI gate).
         #[arg(long)]
         strict: bool,
@@ -106,6 +106,27 @@ impl From<DbFlags> for DbArgs {
 enum FormatArg {
     Table,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AuditFormatArg {
+    Table,
+    Json,
+    /// SARIF 2.1.0, for code-scanning services.
+    Sarif,
+    /// GitHub Actions annotations (`::error file=...`).
+    Github,
+}
+
+impl From<AuditFormatArg> for Format {
+    fn from(arg: AuditFormatArg) -> Format {
+        match arg {
+            AuditFormatArg::Table => Format::Table,
+            AuditFormatArg::Json => Format::Json,
+            AuditFormatArg::Sarif => Format::Sarif,
+            AuditFormatArg::Github => Format::Github,
+        }
+    }
 }
 
 impl From<FormatArg> for Format {

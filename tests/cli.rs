@@ -221,3 +221,52 @@ fn offline_flag_is_accepted() {
     let run = reqlock(&["audit", "--offline", "tests/fixtures/audit/clean.txt"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+#[test]
+fn sarif_and_github_annotations_carry_every_finding() {
+    let json = reqlock(&[
+        "audit",
+        "--format",
+        "json",
+        "tests/fixtures/audit/rules.txt",
+    ]);
+    let findings = serde_json::from_str::<serde_json::Value>(&json.stdout).unwrap()["findings"]
+        .as_array()
+        .unwrap()
+        .len();
+    let sarif = reqlock(&[
+        "audit",
+        "--format",
+        "sarif",
+        "tests/fixtures/audit/rules.txt",
+    ]);
+    assert_eq!(sarif.code, 1, "the exit code does not depend on the format");
+    let document: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    assert_eq!(document["version"], "2.1.0");
+    let results = document["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), findings);
+    let rules = document["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    for result in results {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+    }
+    insta::assert_snapshot!("audit_rules_sarif", sarif.stdout);
+
+    let github = reqlock(&[
+        "audit",
+        "--format",
+        "github",
+        "tests/fixtures/audit/rules.txt",
+    ]);
+    assert_eq!(github.code, 1);
+    assert_eq!(github.stdout.lines().count(), findings);
+    insta::assert_snapshot!("audit_rules_github", github.stdout);
+}
+
+#[test]
+fn list_refuses_audit_only_formats() {
+    let run = reqlock(&["list", "--format", "sarif", "tests/fixtures/parser/bom.txt"]);
+    assert_eq!(run.code, 2);
+}

@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod json;
+pub mod sarif;
 pub mod table;
 
 use std::io::IsTerminal;
