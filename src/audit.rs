@@ -4,12 +4,12 @@
 //! The pipeline is requirements → (resolution, in a later stage) → findings
 //! → report; every rule here needs only what the files say.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
 use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifier};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::compat::check::{self as compat_check, CompatSettings};
@@ -177,7 +177,7 @@ pub fn audit(set: &RequirementSet, db: &CompatDb, settings: &AuditSettings) -> A
     for indices in by_name.values().filter(|indices| indices.len() > 1) {
         duplicates_and_conflicts(&set.requirements, indices, &mut emit);
     }
-    let subjects = compat_check::subjects(set);
+    let subjects = compat_check::subjects(set, &by_name);
     raw.extend(compat_check::check(db, &subjects, &settings.compat));
 
     let mut outcome = AuditOutcome::default();
@@ -209,8 +209,8 @@ pub fn audit(set: &RequirementSet, db: &CompatDb, settings: &AuditSettings) -> A
 
 /// Indices of the requirements of each name; findings are sorted later, so
 /// the map's order does not matter.
-fn group_by_name(requirements: &[Requirement]) -> HashMap<&str, Vec<usize>> {
-    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+pub fn group_by_name(requirements: &[Requirement]) -> FxHashMap<&str, Vec<usize>> {
+    let mut groups: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
     for (index, requirement) in requirements.iter().enumerate() {
         if let Some(name) = &requirement.name {
             groups.entry(name.as_ref()).or_default().push(index);

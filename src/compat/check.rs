@@ -7,9 +7,8 @@
 //! no version; they can still *admit* a broken combination.
 //! Two requirements whose markers exclude each other are never combined.
 
-use std::collections::HashMap;
-
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
+use rustc_hash::FxHashMap;
 use version_ranges::Ranges;
 
 use super::{dotted_numbers, BuildVariants, CompatDb, Evidence, RuleInfo};
@@ -84,14 +83,12 @@ fn public_version(subject: &Subject) -> String {
         .unwrap_or_default()
 }
 
-/// The installed packages of a set, with their pinned versions.
-pub fn subjects(set: &RequirementSet) -> Vec<Subject<'_>> {
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (index, requirement) in set.requirements.iter().enumerate() {
-        if let Some(name) = &requirement.name {
-            by_name.entry(name.as_ref()).or_default().push(index);
-        }
-    }
+/// The installed packages of a set, with their pinned versions;
+/// `by_name` holds the indices of the requirements of each name.
+pub fn subjects<'a>(
+    set: &'a RequirementSet,
+    by_name: &FxHashMap<&str, Vec<usize>>,
+) -> Vec<Subject<'a>> {
     set.requirements
         .iter()
         .enumerate()
@@ -160,7 +157,7 @@ pub fn check(
     subjects: &[Subject],
     settings: &CompatSettings,
 ) -> Vec<(usize, Finding)> {
-    let mut by_name: HashMap<&str, Vec<&Subject>> = HashMap::new();
+    let mut by_name: FxHashMap<&str, Vec<&Subject>> = FxHashMap::default();
     for subject in subjects {
         by_name.entry(subject.name).or_default().push(subject);
     }

@@ -383,11 +383,11 @@ fn pep508(text: &str) -> Result<Pep508, RequirementError> {
     reject_bad_identifiers(text)?;
     match pep508_rs::Requirement::<VerbatimUrl>::from_str(text) {
         Ok(requirement) => {
-            let display_name = text
-                .trim_start()
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-                .collect();
+            let trimmed = text.trim_start();
+            let name_len = trimmed
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+                .unwrap_or(trimmed.len());
+            let display_name = trimmed[..name_len].to_string();
             Ok(Pep508 {
                 requirement,
                 display_name,
