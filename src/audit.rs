@@ -259,6 +259,15 @@ fn located(requirement: &Requirement) -> String {
     )
 }
 
+/// Drift is a warning, and an error for the CI gate (`--strict`).
+fn drift_severity(strict: bool) -> Severity {
+    if strict {
+        Severity::Error
+    } else {
+        Severity::Warning
+    }
+}
+
 /// `unpinned` and `loose-range`: does anything that applies to this
 /// requirement (itself, a duplicate, a constraint) pin one release?
 fn pinning(requirement: &Requirement, same_name: &[&Requirement], strict: bool) -> Option<Finding> {
@@ -271,11 +280,7 @@ fn pinning(requirement: &Requirement, same_name: &[&Requirement], strict: bool) 
     {
         return None;
     }
-    let severity = if strict {
-        Severity::Error
-    } else {
-        Severity::Warning
-    };
+    let severity = drift_severity(strict);
     let label = requirement.label();
     let constrained_by = same_name
         .iter()
@@ -319,11 +324,7 @@ fn unpinned_url(requirement: &Requirement, strict: bool) -> Option<Finding> {
     if !is_remote || !requirement.hashes.is_empty() || has_hash_fragment(url) {
         return None;
     }
-    let severity = if strict {
-        Severity::Error
-    } else {
-        Severity::Warning
-    };
+    let severity = drift_severity(strict);
     let label = requirement.label();
     if is_vcs {
         let reference = vcs_reference(url);

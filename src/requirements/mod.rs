@@ -151,22 +151,11 @@ pub fn parse_files(
     paths: &[PathBuf],
     settings: &ParseSettings,
 ) -> Result<RequirementSet, ParseError> {
-    let mut parser = Parser {
-        settings,
-        set: RequirementSet::default(),
-        errors: Vec::new(),
-        chain: Vec::new(),
-    };
+    let mut parser = Parser::new(settings);
     for path in paths {
         parser.parse_file(path, false, None);
     }
-    if parser.errors.is_empty() {
-        Ok(parser.set)
-    } else {
-        let mut diagnostics = parser.errors;
-        diagnostics.extend(parser.set.warnings);
-        Err(ParseError { diagnostics })
-    }
+    parser.finish()
 }
 
 /// Parse text as one requirements file named `name` (includes are read from
@@ -176,21 +165,10 @@ pub fn parse_text(
     text: &str,
     settings: &ParseSettings,
 ) -> Result<RequirementSet, ParseError> {
-    let mut parser = Parser {
-        settings,
-        set: RequirementSet::default(),
-        errors: Vec::new(),
-        chain: Vec::new(),
-    };
+    let mut parser = Parser::new(settings);
     parser.set.files.push(name.to_path_buf());
     parser.parse_source(name, &SourceText::from_text(text.to_string()), false);
-    if parser.errors.is_empty() {
-        Ok(parser.set)
-    } else {
-        let mut diagnostics = parser.errors;
-        diagnostics.extend(parser.set.warnings);
-        Err(ParseError { diagnostics })
-    }
+    parser.finish()
 }
 
 struct Parser<'a> {
@@ -266,7 +244,26 @@ fn file_location(file: &Path) -> Location {
     }
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    fn new(settings: &'a ParseSettings) -> Parser<'a> {
+        Parser {
+            settings,
+            set: RequirementSet::default(),
+            errors: Vec::new(),
+            chain: Vec::new(),
+        }
+    }
+
+    fn finish(self) -> Result<RequirementSet, ParseError> {
+        if self.errors.is_empty() {
+            Ok(self.set)
+        } else {
+            let mut diagnostics = self.errors;
+            diagnostics.extend(self.set.warnings);
+            Err(ParseError { diagnostics })
+        }
+    }
+
     fn parse_file(&mut self, path: &Path, constraint: bool, included_at: Option<Location>) {
         let at = included_at.clone().unwrap_or_else(|| file_location(path));
         let error = |message: String, help: Option<String>| Diagnostic {
