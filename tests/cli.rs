@@ -270,3 +270,22 @@ fn list_refuses_audit_only_formats() {
     let run = reqlock(&["list", "--format", "sarif", "tests/fixtures/parser/bom.txt"]);
     assert_eq!(run.code, 2);
 }
+
+#[test]
+fn an_absurdly_long_line_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("requirements.txt");
+    std::fs::write(
+        &path,
+        format!("six==1.16.0\n{}==1.0\n", "a".repeat(300 * 1024)),
+    )
+    .unwrap();
+    let run = reqlock(&["list", path.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains(":2:1: error: line is 307205 bytes long; the limit is 262144 bytes"),
+        "{}",
+        run.stderr
+    );
+}
