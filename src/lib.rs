@@ -8,5 +8,6 @@
 pub mod audit;
 pub mod commands;
 pub mod diagnostic;
+pub mod index;
 pub mod report;
 pub mod requirements;
