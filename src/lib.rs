@@ -11,3 +11,4 @@ pub mod diagnostic;
 pub mod index;
 pub mod report;
 pub mod requirements;
+pub mod resolve;
