@@ -342,6 +342,26 @@ fn the_cache_answers_warm_runs_and_offline_runs() {
     assert_eq!(server.requests().len(), 6);
 }
 
+#[test]
+fn stale_entries_are_revalidated_with_their_etag() {
+    let server = IndexServer::start();
+    let workspace = Workspace::new("etagged==1.0\n");
+    let index = server.url("simple");
+    for _ in 0..2 {
+        let run = workspace.run(&["--format", "json", "--index-url", &index]);
+        assert_eq!(
+            run.json()["requirements"][0]["resolved"]["version"],
+            "1.0",
+            "{}",
+            run.stderr
+        );
+    }
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "max-age=0 beats the TTL: {requests:?}");
+    assert_eq!(requests[0].if_none_match, None);
+    assert_eq!(requests[1].if_none_match.as_deref(), Some("\"v1\""));
+}
+
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).expect("read dir").flatten() {

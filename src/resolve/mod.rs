@@ -413,3 +413,99 @@ fn nearest(versions: &BTreeSet<&Version>, anchor: Option<&Version>) -> Vec<Versi
     let end = (at + 2).min(sorted.len());
     sorted[start..end].iter().map(|v| (*v).clone()).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::page::ProjectPage;
+    use crate::requirements::{parse_text, ParseSettings};
+    use std::path::Path;
+    use target::{Derived, Platform};
+
+    fn file(filename: &str) -> DistFile {
+        DistFile {
+            filename: filename.to_string(),
+            url: format!("http://127.0.0.1:1/files/{filename}"),
+            hashes: Default::default(),
+            requires_python: None,
+            yanked: None,
+            core_metadata: false,
+            size: None,
+            upload_time: None,
+        }
+    }
+
+    /// The versions each line of `text` resolves to, on one index listing
+    /// `files` for every project.
+    fn resolve_text(text: &str, files: &[&str]) -> Vec<Resolution> {
+        let set = parse_text(Path::new("r.txt"), text, &ParseSettings::from_environment())
+            .expect("valid requirements");
+        let target = Target::new(
+            (3, 12),
+            "3.12",
+            Platform::from_str("manylinux_2_17_x86_64").expect("tag"),
+            Derived::Flag,
+            Derived::Flag,
+        )
+        .expect("target");
+        let page = ProjectPage {
+            files: files.iter().map(|name| file(name)).collect(),
+        };
+        let mut fetched = Fetched::default();
+        for project in projects_to_fetch(&set, &target) {
+            fetched
+                .pages
+                .insert((0, project), Ok(Answer::Found(page.clone())));
+        }
+        let sources = Sources {
+            indexes: vec!["http://127.0.0.1:1/simple/".into()],
+            find_links: &[],
+            fetched: &fetched,
+        };
+        resolve_all(&set, &sources, &target, &Policy::default())
+    }
+
+    fn version(resolution: &Resolution) -> Option<String> {
+        match resolution {
+            Resolution::Checked {
+                resolved: Some(resolved),
+                ..
+            } => Some(resolved.version.to_string()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn pre_releases_only_when_nothing_else_matches() {
+        let files = ["a-1.0-py3-none-any.whl", "a-2.0b1-py3-none-any.whl"];
+        let resolutions = resolve_text("a>=0.5\na>=1.5\n", &files);
+        assert_eq!(version(&resolutions[0]).as_deref(), Some("1.0"));
+        assert_eq!(version(&resolutions[1]).as_deref(), Some("2.0b1"));
+    }
+
+    #[test]
+    fn constraints_narrow_the_choice() {
+        let files = ["a-1.0-py3-none-any.whl", "a-1.1-py3-none-any.whl"];
+        let dir = tempfile::tempdir().expect("temp dir");
+        let constraints = dir.path().join("c.txt");
+        std::fs::write(&constraints, "a<1.1\n").expect("write");
+        let text = format!("a\n-c {}\n", constraints.display());
+        let resolutions = resolve_text(&text, &files);
+        assert_eq!(version(&resolutions[0]).as_deref(), Some("1.0"));
+    }
+
+    #[test]
+    fn nearest_releases_surround_the_wanted_one() {
+        let versions: Vec<Version> = ["1.0", "1.1", "2.0", "2.1", "3.0"]
+            .iter()
+            .map(|v| Version::from_str(v).expect("version"))
+            .collect();
+        let set: BTreeSet<&Version> = versions.iter().collect();
+        let wanted = Version::from_str("2.0.5").expect("version");
+        let shown: Vec<String> = nearest(&set, Some(&wanted))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(shown, ["1.1", "2.0", "2.1", "3.0"]);
+    }
+}

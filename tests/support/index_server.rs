@@ -4,7 +4,9 @@
 //! `<folder>/<project>.html` (PEP 503). A few projects misbehave on
 //! purpose: `flaky` fails once with a 500, `slow` answers after a second,
 //! `down` always answers 503, `broken` is malformed JSON, `private` wants
-//! HTTP basic auth as alice:s3cret. Anything else is a 404.
+//! HTTP basic auth as alice:s3cret, `etagged` sends an ETag with
+//! `max-age=0` and answers 304 to a matching `If-None-Match`. Anything
+//! else is a 404.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -15,11 +17,13 @@ use std::time::Duration;
 
 /// `alice:s3cret`, base64-encoded.
 const ALICE: &str = "Basic YWxpY2U6czNjcmV0";
+const ETAG: &str = "\"v1\"";
 
 #[derive(Debug, Clone)]
 pub struct Request {
     pub path: String,
     pub authorization: Option<String>,
+    pub if_none_match: Option<String>,
 }
 
 pub struct IndexServer {
@@ -81,9 +85,11 @@ fn serve(
         }
     }
     let authorization = headers.get("authorization").cloned();
+    let if_none_match = headers.get("if-none-match").cloned();
     log.lock().expect("request log").push(Request {
         path: path.clone(),
         authorization: authorization.clone(),
+        if_none_match: if_none_match.clone(),
     });
     let attempt = {
         let mut seen = seen.lock().expect("attempts");
@@ -97,14 +103,21 @@ fn serve(
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (folder, project) = match parts.as_slice() {
         [folder, project] => (*folder, *project),
-        _ => return respond(stream, 404, "text/plain", b"not found"),
+        _ => return respond(stream, 404, "text/plain", b"not found", ""),
     };
+    let mut extra_headers = "";
+    if project == "etagged" {
+        if if_none_match.as_deref() == Some(ETAG) {
+            return respond(stream, 304, "text/plain", b"", "");
+        }
+        extra_headers = "ETag: \"v1\"\r\nCache-Control: max-age=0\r\n";
+    }
     match project {
-        "flaky" if attempt == 1 => return respond(stream, 500, "text/plain", b"try again"),
-        "down" => return respond(stream, 503, "text/plain", b"down"),
+        "flaky" if attempt == 1 => return respond(stream, 500, "text/plain", b"try again", ""),
+        "down" => return respond(stream, 503, "text/plain", b"down", ""),
         "slow" => std::thread::sleep(Duration::from_secs(1)),
         "private" if authorization.as_deref() != Some(ALICE) => {
-            return respond(stream, 401, "text/plain", b"who are you?")
+            return respond(stream, 401, "text/plain", b"who are you?", "")
         }
         _ => {}
     }
@@ -114,25 +127,44 @@ fn serve(
     let html = file("html");
     if (accepts_json || !html.exists()) && json.exists() {
         let body = std::fs::read(json).expect("fixture");
-        respond(stream, 200, "application/vnd.pypi.simple.v1+json", &body)
+        respond(
+            stream,
+            200,
+            "application/vnd.pypi.simple.v1+json",
+            &body,
+            extra_headers,
+        )
     } else if html.exists() {
         let body = std::fs::read(html).expect("fixture");
-        respond(stream, 200, "text/html; charset=utf-8", &body)
+        respond(
+            stream,
+            200,
+            "text/html; charset=utf-8",
+            &body,
+            extra_headers,
+        )
     } else {
-        respond(stream, 404, "text/plain", b"not found")
+        respond(stream, 404, "text/plain", b"not found", "")
     }
 }
 
-fn respond(mut stream: TcpStream, status: u16, content_type: &str, body: &[u8]) {
+fn respond(
+    mut stream: TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    extra_headers: &str,
+) {
     let reason = match status {
         200 => "OK",
+        304 => "Not Modified",
         401 => "Unauthorized",
         404 => "Not Found",
         500 => "Internal Server Error",
         _ => "Service Unavailable",
     };
     let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra_headers}Connection: close\r\n\r\n",
         body.len()
     );
     // The client may have given up (a timeout test); that is fine here.
