@@ -7,7 +7,7 @@
 //! cache: keys and stored URLs are the public URLs.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::Url;
@@ -83,10 +83,6 @@ impl Cache {
 
     pub fn at(root: PathBuf) -> Cache {
         Cache { root }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     fn path_of(&self, url: &Url) -> PathBuf {

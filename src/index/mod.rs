@@ -34,11 +34,6 @@ impl IndexUrl {
         Some(IndexUrl { url })
     }
 
-    /// The URL as given, credentials included: only for sending requests.
-    pub fn with_credentials(&self) -> &Url {
-        &self.url
-    }
-
     /// The URL without credentials.
     pub fn public(&self) -> Url {
         redacted(&self.url)

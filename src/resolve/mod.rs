@@ -55,7 +55,7 @@ pub struct Resolved {
     pub matching_releases: usize,
     /// `Some(reason)` for a pin to a yanked release.
     pub yanked: Option<String>,
-    /// Files pip could install, best first is not implied.
+    /// The picked release's files that pip could install on the target.
     pub files: Vec<String>,
     /// Only an sdist fits: pip would have to build it.
     pub needs_build: bool,
