@@ -297,6 +297,44 @@ fn find_links_folder_without_an_index() {
 }
 
 #[test]
+fn find_links_html_page_on_a_server() {
+    let server = IndexServer::start();
+    let page = format!("{}torch/", server.url("simple"));
+    let workspace = Workspace::new(&format!("--no-index\n--find-links {page}\ntorch==2.2.0\n"));
+    let document = workspace.run(&["--format", "json"]).json();
+    assert_eq!(document["find_links"][0], page);
+    assert_eq!(document["requirements"][0]["resolved"]["index"], page);
+    assert_eq!(document["requirements"][0]["resolved"]["version"], "2.2.0");
+}
+
+#[test]
+fn an_unreachable_extra_index_is_a_finding_not_a_crash() {
+    let server = IndexServer::start();
+    // A port that was just free: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let workspace = Workspace::new("demo==1.1\n");
+    let run = workspace.run(&[
+        "--format",
+        "json",
+        "--index-url",
+        &server.url("simple"),
+        "--extra-index-url",
+        &format!("http://127.0.0.1:{closed}/simple/"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let document = run.json();
+    assert_eq!(findings(&document, INDEX_RULES), [("index-unreachable", 1)]);
+    let message = document["findings"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("could not reach"), "{message}");
+    assert_eq!(document["requirements"][0]["resolved"]["version"], "1.1");
+}
+
+#[test]
 fn the_cache_answers_warm_runs_and_offline_runs() {
     let server = IndexServer::start();
     let workspace = Workspace::new("demo==1.1\ntorch==2.2.0\n");
