@@ -18,7 +18,7 @@ use reqwest::header::{
 use reqwest::{StatusCode, Url};
 use tokio::sync::Semaphore;
 
-use crate::index::cache::{Answer, Cache, Entry};
+use crate::index::cache::{self, Answer, Cache, Entry};
 use crate::index::page::{self, DistFile, ProjectPage};
 use crate::index::{redacted, IndexUrl};
 
@@ -219,7 +219,7 @@ impl IndexClient {
             }
         };
         progress.set_length((indexes.len() * projects.len() + find_links.len()) as u64);
-        runtime.block_on(async {
+        let mut fetched = runtime.block_on(async {
             let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
             let mut tasks = tokio::task::JoinSet::new();
             for (position, index) in indexes.iter().enumerate() {
@@ -231,11 +231,7 @@ impl IndexClient {
                         let _permit = permits.acquire_owned().await.ok();
                         let answer = client.project_page(&index, &project).await;
                         progress.inc(1);
-                        (
-                            Some((position, project)),
-                            None,
-                            answer.map(PageOrAnswer::Answer),
-                        )
+                        Done::Page((position, project), answer)
                     });
                 }
             }
@@ -246,35 +242,38 @@ impl IndexClient {
                     let _permit = permits.acquire_owned().await.ok();
                     let page = client.find_links_page(&location).await;
                     progress.inc(1);
-                    (None, Some(position), page.map(PageOrAnswer::Page))
+                    Done::Link(position, page)
                 });
             }
             let mut fetched = Fetched::default();
-            let mut links: Vec<(usize, Result<ProjectPage, FetchError>)> = Vec::new();
+            let mut links: Vec<Option<Result<ProjectPage, FetchError>>> =
+                find_links.iter().map(|_| None).collect();
             while let Some(joined) = tasks.join_next().await {
-                // A panicking task is a bug; its result is simply missing and
-                // the resolver then reports the package as unreachable.
-                let Ok((key, link, result)) = joined else {
-                    continue;
-                };
-                match (key, link, result) {
-                    (Some(key), _, Ok(PageOrAnswer::Answer(answer))) => {
-                        fetched.pages.insert(key, Ok(answer));
+                match joined {
+                    Ok(Done::Page(key, answer)) => {
+                        fetched.pages.insert(key, answer);
                     }
-                    (Some(key), _, Err(err)) => {
-                        fetched.pages.insert(key, Err(err));
-                    }
-                    (None, Some(position), Ok(PageOrAnswer::Page(page))) => {
-                        links.push((position, Ok(page)));
-                    }
-                    (None, Some(position), Err(err)) => links.push((position, Err(err))),
-                    _ => {}
+                    Ok(Done::Link(position, page)) => links[position] = Some(page),
+                    // A task that panicked leaves a hole, filled below.
+                    Err(_) => {}
                 }
             }
-            links.sort_by_key(|(position, _)| *position);
-            fetched.find_links = links.into_iter().map(|(_, page)| page).collect();
+            fetched.find_links = links
+                .into_iter()
+                .zip(find_links)
+                .map(|(page, location)| page.unwrap_or_else(|| Err(task_failed(location))))
+                .collect();
             fetched
-        })
+        });
+        for (position, index) in indexes.iter().enumerate() {
+            for project in projects {
+                fetched
+                    .pages
+                    .entry((position, project.clone()))
+                    .or_insert_with(|| Err(task_failed(&index.to_string())));
+            }
+        }
+        fetched
     }
 
     /// A project's page on one index: from the cache when fresh enough,
@@ -455,9 +454,17 @@ impl IndexClient {
     }
 }
 
-enum PageOrAnswer {
-    Answer(Answer),
-    Page(ProjectPage),
+/// What one fetching task produced.
+enum Done {
+    Page((usize, String), Result<Answer, FetchError>),
+    Link(usize, Result<ProjectPage, FetchError>),
+}
+
+fn task_failed(url: &str) -> FetchError {
+    FetchError::Network {
+        url: url.to_string(),
+        message: "the request task failed".into(),
+    }
 }
 
 /// reqwest's message chain without the URL (which could carry secrets in
@@ -488,7 +495,7 @@ fn refresh_validators(entry: &mut Entry, headers: &HeaderMap) {
             .and_then(|value| value.to_str().ok())
             .map(str::to_string)
     };
-    entry.fetched_at = Entry::new(Answer::NotFound).fetched_at;
+    entry.fetched_at = cache::now();
     entry.max_age = text(CACHE_CONTROL).and_then(|value| max_age(&value));
     if let Some(etag) = text(ETAG) {
         entry.etag = Some(etag);
