@@ -216,7 +216,12 @@ impl Target {
     /// The target for the flags; what they leave open comes from the local
     /// `python3`, or from reqlock's fallbacks when there is none.
     pub fn from_flags(python: Option<&str>, platform: Option<&str>) -> Result<Target, TargetError> {
-        let probe = probe_python();
+        // Running python3 costs a process; only ask it what the flags leave open.
+        let probe = if python.is_some() && platform.is_some() {
+            None
+        } else {
+            probe_python()
+        };
         let (python, full, python_derived) = match python {
             Some(text) => {
                 let version = text
