@@ -47,6 +47,10 @@ enum Command {
         /// Another index to consult (pip's --extra-index-url); repeatable.
         #[arg(long, value_name = "URL")]
         extra_index_url: Vec<String>,
+        /// A folder or HTML page of distributions to consider too (pip's
+        /// --find-links); repeatable.
+        #[arg(long, short = 'f', value_name = "PATH_OR_URL")]
+        find_links: Vec<String>,
         /// Target Python as X.Y [default: python3 on PATH, else 3.12].
         #[arg(long, value_name = "X.Y")]
         python_version: Option<String>,
@@ -140,6 +144,7 @@ fn main() -> ExitCode {
             offline,
             index_url,
             extra_index_url,
+            find_links,
             python_version,
             platform,
             pre,
@@ -159,6 +164,7 @@ fn main() -> ExitCode {
             index: IndexFlags {
                 index_url,
                 extra_index_urls: extra_index_url,
+                find_links,
             },
             python_version,
             platform,

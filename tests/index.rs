@@ -305,6 +305,12 @@ fn find_links_html_page_on_a_server() {
     assert_eq!(document["find_links"][0], page);
     assert_eq!(document["requirements"][0]["resolved"]["index"], page);
     assert_eq!(document["requirements"][0]["resolved"]["version"], "2.2.0");
+
+    let from_flag = Workspace::new("--no-index\ntorch==2.2.0\n");
+    let document = from_flag
+        .run(&["--format", "json", "--find-links", &page])
+        .json();
+    assert_eq!(document["requirements"][0]["resolved"]["version"], "2.2.0");
 }
 
 #[test]

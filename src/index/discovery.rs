@@ -55,6 +55,8 @@ pub struct IndexConfig {
 pub struct IndexFlags {
     pub index_url: Option<String>,
     pub extra_index_urls: Vec<String>,
+    /// Consulted before the locations named in requirements files.
+    pub find_links: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +126,12 @@ pub fn discover(
     options: &InstallOptions,
     env: &dyn Environment,
 ) -> Result<IndexConfig, DiscoveryError> {
-    let find_links = options.find_links.clone();
+    let mut find_links = flags.find_links.clone();
+    for location in &options.find_links {
+        if !find_links.contains(location) {
+            find_links.push(location.clone());
+        }
+    }
     if options.no_index {
         return Ok(IndexConfig {
             indexes: Vec::new(),
@@ -355,7 +362,7 @@ mod tests {
         };
         let flags = IndexFlags {
             index_url: Some("https://flag.invalid/simple/".into()),
-            extra_index_urls: Vec::new(),
+            ..IndexFlags::default()
         };
         let config = discover(&flags, &options, &env).unwrap();
         assert_eq!(
@@ -438,8 +445,8 @@ mod tests {
             ]
         );
         let flags = IndexFlags {
-            index_url: None,
             extra_index_urls: vec!["https://flag-extra.invalid/".into()],
+            ..IndexFlags::default()
         };
         let config = discover(&flags, &options, &env).unwrap();
         assert_eq!(config.indexes.len(), 3);
@@ -458,9 +465,13 @@ mod tests {
             find_links: vec!["wheels".into()],
             ..InstallOptions::default()
         };
-        let config = discover(&IndexFlags::default(), &options, &env).unwrap();
+        let flags = IndexFlags {
+            find_links: vec!["dist".into()],
+            ..IndexFlags::default()
+        };
+        let config = discover(&flags, &options, &env).unwrap();
         assert!(config.indexes.is_empty());
-        assert_eq!(config.find_links, ["wheels"]);
+        assert_eq!(config.find_links, ["dist", "wheels"]);
     }
 
     #[test]
