@@ -12,7 +12,7 @@ use crate::audit::{self, AuditSettings, Online, Severity};
 use crate::diagnostic::Diagnostic;
 use crate::index::cache::Cache;
 use crate::index::client::{CacheMode, ClientSettings, IndexClient};
-use crate::index::discovery::{self, IndexFlags, ProcessEnvironment};
+use crate::index::discovery::{self, IndexConfig, IndexFlags, ProcessEnvironment};
 use crate::report::{self, json::IndexContext, json::Summary};
 use crate::requirements::{self, ParseSettings, RequirementSet};
 use crate::resolve::{self, Policy, Resolution, Sources, Target};
@@ -156,28 +156,25 @@ fn progress_bar(format: Format) -> ProgressBar {
     bar
 }
 
-/// `reqlock audit`: resolve against the indexes, run the rules and apply
-/// the failure threshold.
-pub fn audit(args: &AuditArgs) -> Exit {
-    let set = match parse(&args.files) {
-        Ok(set) => set,
-        Err(exit) => return exit,
+/// What the indexes say about a requirement set, for one target.
+struct IndexAnswers {
+    sources: IndexConfig,
+    target: Target,
+    /// Parallel to the set's requirements.
+    resolutions: Vec<Resolution>,
+}
+
+/// Find the indexes, fetch (or read from the cache) every project's page
+/// and pick a release per requirement; usage errors are reported here.
+fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, Exit> {
+    let usage_error = |message: String| {
+        eprintln!("error: {message}");
+        Exit::InputError
     };
-    let target = match Target::from_flags(args.python_version.as_deref(), args.platform.as_deref())
-    {
-        Ok(target) => target,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Exit::InputError;
-        }
-    };
-    let sources = match discovery::discover(&args.index, &set.options, &ProcessEnvironment) {
-        Ok(sources) => sources,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Exit::InputError;
-        }
-    };
+    let target = Target::from_flags(args.python_version.as_deref(), args.platform.as_deref())
+        .map_err(|err| usage_error(err.to_string()))?;
+    let sources = discovery::discover(&args.index, &set.options, &ProcessEnvironment)
+        .map_err(|err| usage_error(err.to_string()))?;
     let settings = ClientSettings {
         timeout: args.timeout,
         ttl: args.cache_ttl,
@@ -190,23 +187,17 @@ pub fn audit(args: &AuditArgs) -> Exit {
         },
         ..ClientSettings::default()
     };
-    let client = match IndexClient::new(settings, Cache::from_environment()) {
-        Ok(client) => client,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Exit::InputError;
-        }
-    };
+    let client = IndexClient::new(settings, Cache::from_environment())
+        .map_err(|err| usage_error(err.to_string()))?;
     let index_urls: Vec<_> = sources.indexes.iter().map(|i| i.url.clone()).collect();
-    let projects = resolve::projects_to_fetch(&set, &target);
+    let projects = resolve::projects_to_fetch(set, &target);
     let progress = progress_bar(args.format);
     let fetched = client.fetch_all(&index_urls, &sources.find_links, &projects, &progress);
     progress.finish_and_clear();
-    let public_urls: Vec<String> = index_urls.iter().map(ToString::to_string).collect();
     let resolutions = resolve::resolve_all(
-        &set,
+        set,
         &Sources {
-            indexes: public_urls,
+            indexes: index_urls.iter().map(ToString::to_string).collect(),
             find_links: &sources.find_links,
             fetched: &fetched,
         },
@@ -217,6 +208,28 @@ pub fn audit(args: &AuditArgs) -> Exit {
             no_binary: set.options.no_binary.clone(),
         },
     );
+    Ok(IndexAnswers {
+        sources,
+        target,
+        resolutions,
+    })
+}
+
+/// `reqlock audit`: resolve against the indexes, run the rules and apply
+/// the failure threshold.
+pub fn audit(args: &AuditArgs) -> Exit {
+    let set = match parse(&args.files) {
+        Ok(set) => set,
+        Err(exit) => return exit,
+    };
+    let IndexAnswers {
+        sources,
+        target,
+        resolutions,
+    } = match ask_indexes(&set, args) {
+        Ok(answers) => answers,
+        Err(exit) => return exit,
+    };
     let outcome = audit::audit(
         &set,
         &AuditSettings {
