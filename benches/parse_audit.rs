@@ -97,7 +97,7 @@ fn main() {
         let start = Instant::now();
         let set = parse_files(&paths, &settings).expect("generated files parse");
         parse_only.push(start.elapsed());
-        let outcome = audit(&set, &db, &AuditSettings::default());
+        let outcome = audit(&set, &db, &AuditSettings::default(), None);
         total.push(start.elapsed());
         findings = outcome.findings.len();
     }

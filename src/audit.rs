@@ -1,8 +1,9 @@
-//! Findings about a parsed requirement set: the offline rules that make
+//! Findings about a parsed requirement set: the rules that make
 //! `reqlock audit` a CI gate against drift.
 //!
-//! The pipeline is requirements → (resolution, in a later stage) → findings
-//! → report; every rule here needs only what the files say.
+//! The pipeline is requirements → resolution → findings → report. Most
+//! rules need only what the files say; the index rules turn what
+//! [`crate::resolve`] found into findings.
 
 use std::fmt;
 use std::path::Path;
@@ -15,6 +16,7 @@ use serde::Serialize;
 use crate::compat::check::{self as compat_check, CompatSettings};
 use crate::compat::CompatDb;
 use crate::requirements::{requirement, Requirement, RequirementSet};
+use crate::resolve::{Problem, Resolution, Resolved, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -43,6 +45,15 @@ pub enum Rule {
     Duplicate,
     ConflictingPins,
     MissingHash,
+    UnknownPackage,
+    NoMatchingVersion,
+    Yanked,
+    RequiresPython,
+    NoCompatibleWheel,
+    LocalVersionUnavailable,
+    IndexUnreachable,
+    DependencyConfusion,
+    NotResolvedOffline,
     MismatchedFamily,
     CudaMismatch,
     KnownBroken,
@@ -58,6 +69,15 @@ impl Rule {
         Rule::Duplicate,
         Rule::ConflictingPins,
         Rule::MissingHash,
+        Rule::UnknownPackage,
+        Rule::NoMatchingVersion,
+        Rule::Yanked,
+        Rule::RequiresPython,
+        Rule::NoCompatibleWheel,
+        Rule::LocalVersionUnavailable,
+        Rule::IndexUnreachable,
+        Rule::DependencyConfusion,
+        Rule::NotResolvedOffline,
         Rule::MismatchedFamily,
         Rule::CudaMismatch,
         Rule::KnownBroken,
@@ -73,6 +93,15 @@ impl Rule {
             Rule::Duplicate => "duplicate",
             Rule::ConflictingPins => "conflicting-pins",
             Rule::MissingHash => "missing-hash",
+            Rule::UnknownPackage => "unknown-package",
+            Rule::NoMatchingVersion => "no-matching-version",
+            Rule::Yanked => "yanked",
+            Rule::RequiresPython => "requires-python",
+            Rule::NoCompatibleWheel => "no-compatible-wheel",
+            Rule::LocalVersionUnavailable => "local-version-unavailable",
+            Rule::IndexUnreachable => "index-unreachable",
+            Rule::DependencyConfusion => "dependency-confusion",
+            Rule::NotResolvedOffline => "not-resolved-offline",
             Rule::MismatchedFamily => "mismatched-family",
             Rule::CudaMismatch => "cuda-mismatch",
             Rule::KnownBroken => "known-broken",
@@ -94,6 +123,21 @@ impl Rule {
             Rule::Duplicate => "a package required more than once",
             Rule::ConflictingPins => "pins or constraints of one package that cannot all hold",
             Rule::MissingHash => "a requirement without a hash while pip is in hash-checking mode",
+            Rule::UnknownPackage => "a package no configured index knows",
+            Rule::NoMatchingVersion => "no release on the indexes matches the specifier",
+            Rule::Yanked => "a pin to a release its authors yanked",
+            Rule::RequiresPython => "the matching releases do not support the target Python",
+            Rule::NoCompatibleWheel => "no wheel of the release installs on the target",
+            Rule::LocalVersionUnavailable => {
+                "a local version label (`+cu121`) no configured index provides"
+            }
+            Rule::IndexUnreachable => {
+                "an index that could not be read, so the answer may be incomplete"
+            }
+            Rule::DependencyConfusion => {
+                "a package found on more than one index; pip takes the highest version from any"
+            }
+            Rule::NotResolvedOffline => "not resolved: `--offline` and no cached page",
             Rule::MismatchedFamily => "family members from releases that do not go together (torch and torchvision)",
             Rule::CudaMismatch => "builds for different CUDA versions, or for another CUDA or driver than the target's",
             Rule::KnownBroken => "a combination of releases known to break, with the error it causes",
@@ -137,8 +181,22 @@ pub struct AuditOutcome {
     pub unknown_suppressions: Vec<(Arc<Path>, usize, String)>,
 }
 
-/// Run every offline rule, and the compat database's checks, over a set.
-pub fn audit(set: &RequirementSet, db: &CompatDb, settings: &AuditSettings) -> AuditOutcome {
+/// What the indexes said, for the index rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Online<'a> {
+    /// Parallel to the set's requirements.
+    pub resolutions: &'a [Resolution],
+    pub target: &'a Target,
+}
+
+/// Run every rule over a parsed set, the compat database's checks
+/// included; the index rules only with `online`.
+pub fn audit(
+    set: &RequirementSet,
+    db: &CompatDb,
+    settings: &AuditSettings,
+    online: Option<Online<'_>>,
+) -> AuditOutcome {
     let hash_mode = set.options.require_hashes
         || set
             .requirements
@@ -164,8 +222,23 @@ pub fn audit(set: &RequirementSet, db: &CompatDb, settings: &AuditSettings) -> A
                     .collect()
             })
             .unwrap_or_default();
-        if let Some(finding) = pinning(requirement, &same_name, settings.strict || hash_mode) {
+        let resolution = online.and_then(|online| online.resolutions.get(index));
+        let resolved = match resolution {
+            Some(Resolution::Checked { resolved, .. }) => resolved.as_ref(),
+            _ => None,
+        };
+        if let Some(finding) = pinning(
+            requirement,
+            &same_name,
+            settings.strict || hash_mode,
+            resolved,
+        ) {
             emit(index, finding);
+        }
+        if let (Some(online), Some(Resolution::Checked { problems, .. })) = (online, resolution) {
+            for problem in problems {
+                emit(index, index_finding(requirement, problem, online.target));
+            }
         }
         if let Some(finding) = unpinned_url(requirement, settings.strict) {
             emit(index, finding);
@@ -177,7 +250,22 @@ pub fn audit(set: &RequirementSet, db: &CompatDb, settings: &AuditSettings) -> A
     for indices in by_name.values().filter(|indices| indices.len() > 1) {
         duplicates_and_conflicts(&set.requirements, indices, &mut emit);
     }
-    let subjects = compat_check::subjects(set, &by_name);
+    // What each loose requirement resolves to today, for the compat checks.
+    let resolved_versions: Vec<Option<Version>> = match online {
+        Some(online) => online
+            .resolutions
+            .iter()
+            .map(|resolution| match resolution {
+                Resolution::Checked {
+                    resolved: Some(resolved),
+                    ..
+                } => Some(resolved.version.clone()),
+                _ => None,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let subjects = compat_check::subjects(set, &by_name, &resolved_versions);
     raw.extend(compat_check::check(db, &subjects, &settings.compat));
 
     let mut outcome = AuditOutcome::default();
@@ -270,7 +358,12 @@ fn drift_severity(strict: bool) -> Severity {
 
 /// `unpinned` and `loose-range`: does anything that applies to this
 /// requirement (itself, a duplicate, a constraint) pin one release?
-fn pinning(requirement: &Requirement, same_name: &[&Requirement], strict: bool) -> Option<Finding> {
+fn pinning(
+    requirement: &Requirement,
+    same_name: &[&Requirement],
+    strict: bool,
+    resolved: Option<&Resolved>,
+) -> Option<Finding> {
     if requirement.url.is_some() || requirement.name.is_none() {
         return None;
     }
@@ -285,13 +378,28 @@ fn pinning(requirement: &Requirement, same_name: &[&Requirement], strict: bool) 
     let constrained_by = same_name
         .iter()
         .find(|other| other.constraint && !other.specifier.is_empty());
+    // With an index answer, say what the line installs today and suggest
+    // exactly that pin.
+    let today = resolved.map_or(String::new(), |resolved| {
+        format!(
+            "; today it resolves to {} ({} installable release(s) admitted)",
+            resolved.version, resolved.matching_releases
+        )
+    });
+    let pin_help = |fallback: String| match resolved {
+        Some(resolved) => format!(
+            "pin what installs today: `{label}=={}` (or the release you tested)",
+            resolved.version
+        ),
+        None => fallback,
+    };
     if requirement.specifier.is_empty() && constrained_by.is_none() {
         return Some(finding(
             Rule::Unpinned,
             severity,
             requirement,
-            format!("`{label}` has no version constraint: any release can be installed"),
-            format!("pin the release you tested, e.g. `{label}==<version>` (`pip freeze` shows the installed one)"),
+            format!("`{label}` has no version constraint: any release can be installed{today}"),
+            pin_help(format!("pin the release you tested, e.g. `{label}==<version>` (`pip freeze` shows the installed one)")),
         ));
     }
     let (specifier, via) = if requirement.specifier.is_empty() {
@@ -308,9 +416,9 @@ fn pinning(requirement: &Requirement, same_name: &[&Requirement], strict: bool) 
         severity,
         requirement,
         format!(
-            "`{label}{specifier}`{via} admits more than one release: the installed version drifts"
+            "`{label}{specifier}`{via} admits more than one release: the installed version drifts{today}"
         ),
-        format!("pin one tested release with `==`, e.g. `{label}==<version>`"),
+        pin_help(format!("pin one tested release with `==`, e.g. `{label}==<version>`")),
     ))
 }
 
@@ -488,6 +596,149 @@ fn conflict_between(earlier: &Requirement, later: &Requirement) -> Option<Findin
         ));
     }
     None
+}
+
+/// The index a PyTorch local label (`+cu121`, `+cpu`, `+rocm5.6`) comes
+/// from; other labels have no well-known home.
+fn pytorch_index_for(local: &str) -> Option<String> {
+    let known = local == "cpu"
+        || local
+            .strip_prefix("cu")
+            .is_some_and(|digits| !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
+        || local.starts_with("rocm");
+    known.then(|| format!("https://download.pytorch.org/whl/{local}"))
+}
+
+fn list(versions: &[Version]) -> String {
+    versions
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The finding for one thing resolution ran into.
+fn index_finding(requirement: &Requirement, problem: &Problem, target: &Target) -> Finding {
+    let label = requirement.label();
+    let spec = format!("{label}{}", requirement.specifier);
+    let python = format!("Python {}.{}", target.python.0, target.python.1);
+    let (rule, severity, message, help) = match problem {
+        Problem::UnknownPackage { indexes } => (
+            Rule::UnknownPackage,
+            Severity::Error,
+            format!("no configured index knows `{label}` (asked: {})", indexes.join(", ")),
+            "check the spelling; a private package needs its index: `--extra-index-url URL`"
+                .to_string(),
+        ),
+        Problem::Unreachable(error) => (
+            Rule::IndexUnreachable,
+            Severity::Error,
+            format!("`{label}` could not be checked: {error}"),
+            "fix the index URL, network or credentials (URL userinfo or ~/.netrc) and run again"
+                .to_string(),
+        ),
+        Problem::NotCached(error) => (
+            Rule::NotResolvedOffline,
+            Severity::Info,
+            format!("`{label}` was not resolved: {error}"),
+            "run once without `--offline` to fill the cache".to_string(),
+        ),
+        Problem::NoMatchingVersion {
+            nearest,
+            only_yanked,
+        } => {
+            let (why, help) = if *only_yanked {
+                (
+                    " (only yanked releases do)",
+                    format!("the newest matching release is yanked: {}; widen or move the specifier", list(nearest)),
+                )
+            } else if nearest.is_empty() {
+                ("", "the indexes list no release at all".to_string())
+            } else {
+                ("", format!("nearest existing releases: {}", list(nearest)))
+            };
+            (
+                Rule::NoMatchingVersion,
+                Severity::Error,
+                format!("no release of `{label}` matches `{spec}`{why}"),
+                help,
+            )
+        }
+        Problem::LocalVersionUnavailable { wanted } => {
+            let local = wanted
+                .local()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(".");
+            let help = match pytorch_index_for(&local) {
+                Some(url) => format!("`+{local}` builds come from the PyTorch index: add `--extra-index-url {url}`"),
+                None => format!("add the index that serves `+{local}` builds with `--extra-index-url URL`"),
+            };
+            (
+                Rule::LocalVersionUnavailable,
+                Severity::Error,
+                format!("`{label}=={wanted}`: no configured index provides the local version `+{local}`"),
+                help,
+            )
+        }
+        Problem::Yanked { version, reason } => {
+            let reason = if reason.is_empty() {
+                "no reason given".to_string()
+            } else {
+                format!("reason: {reason}")
+            };
+            (
+                Rule::Yanked,
+                Severity::Error,
+                format!("`{label}` {version} is yanked ({reason})"),
+                "pin a release that is not yanked".to_string(),
+            )
+        }
+        Problem::RequiresPython { version, requires } => (
+            Rule::RequiresPython,
+            Severity::Error,
+            format!("`{spec}` resolves to {version}, which requires Python `{requires}`; the target is {python}"),
+            format!("pick a release that supports {python}, or set `--python-version`"),
+        ),
+        Problem::NoCompatibleWheel {
+            version,
+            sdist,
+            forbidden,
+            build_needed,
+        } => {
+            let platform = &target.platform;
+            if *build_needed {
+                (
+                    Rule::NoCompatibleWheel,
+                    Severity::Warning,
+                    format!("no wheel of `{label}` {version} fits {python} on {platform}: pip would build the sdist"),
+                    "building needs a compiler and the build dependencies; pin a release with a wheel for the target".to_string(),
+                )
+            } else {
+                let why = if *forbidden {
+                    "and `--only-binary` forbids building the sdist"
+                } else if *sdist {
+                    "and pip may not use the sdist"
+                } else {
+                    "and there is no sdist to build"
+                };
+                (
+                    Rule::NoCompatibleWheel,
+                    Severity::Error,
+                    format!("no file of `{label}` {version} installs on {python} on {platform}: no compatible wheel {why}"),
+                    "pick a release with wheels for the target, or change `--python-version`/`--platform`".to_string(),
+                )
+            }
+        }
+        Problem::DependencyConfusion { indexes } => (
+            Rule::DependencyConfusion,
+            Severity::Warning,
+            format!("`{label}` exists on several indexes ({}): pip merges them and installs the highest version from any", indexes.join(", ")),
+            "make sure every index that lists it is yours, and pin with `--hash`".to_string(),
+        ),
+    };
+    finding(rule, severity, requirement, message, help)
 }
 
 #[cfg(test)]

@@ -1,16 +1,23 @@
 //! The subcommands, called by the thin binary with already-parsed flags.
 //! Data goes to stdout; diagnostics, summaries and errors go to stderr.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use crate::audit::{self, AuditSettings, Severity};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::audit::{self, AuditSettings, Online, Severity};
 use crate::compat::check::CompatSettings;
 use crate::compat::{dotted_numbers, CompatDb};
 use crate::diagnostic::Diagnostic;
-use crate::report::{self, json::Summary};
+use crate::index::cache::Cache;
+use crate::index::client::{CacheMode, ClientSettings, IndexClient};
+use crate::index::discovery::{self, IndexConfig, IndexFlags, ProcessEnvironment};
+use crate::report::{self, json::IndexContext, json::Summary};
 use crate::requirements::{self, ParseSettings, RequirementSet};
+use crate::resolve::{self, Policy, Resolution, Sources, Target};
 
 /// Exit codes, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +76,7 @@ pub struct AuditArgs {
     pub format: Format,
     pub strict: bool,
     pub fail_on: FailOn,
-    /// No network at all; the offline rules are all there is so far.
+    /// No network at all: index answers come from the cache only.
     pub offline: bool,
     pub db: DbArgs,
     /// Target CUDA version (`12.1`).
@@ -77,6 +84,16 @@ pub struct AuditArgs {
     /// Target NVIDIA driver version (`535.104.05`).
     pub driver: Option<String>,
     pub trust_reported: bool,
+    pub index: IndexFlags,
+    /// `X.Y`; `None` means the local `python3`, else the fallback.
+    pub python_version: Option<String>,
+    /// A wheel platform tag; `None` means this machine.
+    pub platform: Option<String>,
+    pub pre: bool,
+    /// Ignore cached pages, however fresh.
+    pub refresh: bool,
+    pub cache_ttl: Duration,
+    pub timeout: Duration,
 }
 
 /// Which compat database to use.
@@ -161,7 +178,81 @@ pub fn list(args: &ListArgs) -> Exit {
     Exit::Clean
 }
 
-/// `reqlock audit`: run the rules and apply the failure threshold.
+/// A progress bar on stderr, only for a person watching a terminal.
+fn progress_bar(format: Format) -> ProgressBar {
+    if format == Format::Json || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} asking the indexes {pos}/{len} {wide_bar}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// What the indexes say about a requirement set, for one target.
+struct IndexAnswers {
+    sources: IndexConfig,
+    target: Target,
+    /// Parallel to the set's requirements.
+    resolutions: Vec<Resolution>,
+}
+
+/// Find the indexes, fetch (or read from the cache) every project's page
+/// and pick a release per requirement; usage errors are reported here.
+fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, Exit> {
+    let usage_error = |message: String| {
+        eprintln!("error: {message}");
+        Exit::InputError
+    };
+    let target = Target::from_flags(args.python_version.as_deref(), args.platform.as_deref())
+        .map_err(|err| usage_error(err.to_string()))?;
+    let sources = discovery::discover(&args.index, &set.options, &ProcessEnvironment)
+        .map_err(|err| usage_error(err.to_string()))?;
+    let settings = ClientSettings {
+        timeout: args.timeout,
+        ttl: args.cache_ttl,
+        mode: if args.offline {
+            CacheMode::Offline
+        } else if args.refresh {
+            CacheMode::Refresh
+        } else {
+            CacheMode::Normal
+        },
+        ..ClientSettings::default()
+    };
+    let client = IndexClient::new(settings, Cache::from_environment())
+        .map_err(|err| usage_error(err.to_string()))?;
+    let index_urls: Vec<_> = sources.indexes.iter().map(|i| i.url.clone()).collect();
+    let projects = resolve::projects_to_fetch(set, &target);
+    let progress = progress_bar(args.format);
+    let fetched = client.fetch_all(&index_urls, &sources.find_links, &projects, &progress);
+    progress.finish_and_clear();
+    let resolutions = resolve::resolve_all(
+        set,
+        &Sources {
+            indexes: index_urls.iter().map(ToString::to_string).collect(),
+            find_links: &sources.find_links,
+            fetched: &fetched,
+        },
+        &target,
+        &Policy {
+            pre: args.pre || set.options.pre,
+            only_binary: set.options.only_binary.clone(),
+            no_binary: set.options.no_binary.clone(),
+        },
+    );
+    Ok(IndexAnswers {
+        sources,
+        target,
+        resolutions,
+    })
+}
+
+/// `reqlock audit`: resolve against the indexes, run the rules and apply
+/// the failure threshold.
 pub fn audit(args: &AuditArgs) -> Exit {
     if let Some(cuda) = &args.cuda {
         if dotted_numbers(cuda).is_none_or(|parts| parts.len() != 2) {
@@ -183,6 +274,14 @@ pub fn audit(args: &AuditArgs) -> Exit {
         Ok(db) => db,
         Err(exit) => return exit,
     };
+    let IndexAnswers {
+        sources,
+        target,
+        resolutions,
+    } = match ask_indexes(&set, args) {
+        Ok(answers) => answers,
+        Err(exit) => return exit,
+    };
     let settings = AuditSettings {
         strict: args.strict,
         compat: CompatSettings {
@@ -191,7 +290,15 @@ pub fn audit(args: &AuditArgs) -> Exit {
             trust_reported: args.trust_reported,
         },
     };
-    let outcome = audit::audit(&set, &db, &settings);
+    let outcome = audit::audit(
+        &set,
+        &db,
+        &settings,
+        Some(Online {
+            resolutions: &resolutions,
+            target: &target,
+        }),
+    );
     for (file, line, id) in &outcome.unknown_suppressions {
         eprintln!(
             "{}:{line}: warning: `# reqlock: ignore[{id}]` names no rule (known: {})",
@@ -204,7 +311,16 @@ pub fn audit(args: &AuditArgs) -> Exit {
         );
     }
     let output = match args.format {
-        Format::Json => report::json::audit_document(&set, &outcome),
+        Format::Json => report::json::audit_document(
+            &set,
+            &outcome,
+            &IndexContext {
+                sources: &sources,
+                target: &target,
+                resolutions: &resolutions,
+                offline: args.offline,
+            },
+        ),
         Format::Table => report::table::audit_table(&outcome, report::stdout_wants_color()),
         Format::Sarif => report::sarif::audit_document(&outcome),
         Format::Github => report::sarif::github_annotations(&outcome),
@@ -212,14 +328,46 @@ pub fn audit(args: &AuditArgs) -> Exit {
     if let Err(exit) = write_stdout(&output) {
         return exit;
     }
+    for index in &sources.indexes {
+        eprintln!("index: {} (from {})", index.url, index.source);
+    }
+    for location in &sources.find_links {
+        eprintln!("find-links: {location}");
+    }
+    eprintln!("target: {target}");
+    let skipped: Vec<String> = set
+        .requirements
+        .iter()
+        .zip(&resolutions)
+        .filter(|(_, resolution)| **resolution == Resolution::Skipped)
+        .map(|(requirement, _)| requirement.label())
+        .collect();
+    if !skipped.is_empty() {
+        eprintln!(
+            "skipped (markers exclude the target): {}",
+            skipped.join(", ")
+        );
+    }
+    let resolved = resolutions
+        .iter()
+        .filter(|r| {
+            matches!(
+                r,
+                Resolution::Checked {
+                    resolved: Some(_),
+                    ..
+                }
+            )
+        })
+        .count();
     let summary = Summary::of(&outcome);
     let mode = if args.offline {
-        "offline"
+        "offline, from the cache"
     } else {
-        "offline rules only"
+        "online"
     };
     eprintln!(
-        "audited {} requirement(s) in {} file(s) ({mode}): {} error(s), {} warning(s), {} info, {} suppressed",
+        "audited {} requirement(s) in {} file(s) ({mode}, {resolved} resolved): {} error(s), {} warning(s), {} info, {} suppressed",
         set.requirements.len(),
         set.files.len(),
         summary.error,

@@ -35,6 +35,8 @@ pub struct Subject<'a> {
     pub requirement: &'a Requirement,
     /// The exact version that will be installed, when the set pins it.
     pub version: Option<Version>,
+    /// For a loose requirement: what the index resolves it to today.
+    pub resolved: Option<Version>,
 }
 
 impl Subject<'_> {
@@ -51,6 +53,16 @@ impl Subject<'_> {
         match &self.version {
             Some(version) => format!("{}=={version}", self.name),
             None => format!("{}{}", self.name, self.requirement.specifier),
+        }
+    }
+
+    /// The spelling in backticks, and what a loose range resolves to today.
+    fn described(&self) -> String {
+        match (&self.version, &self.resolved) {
+            (None, Some(resolved)) => {
+                format!("`{}` (resolves to {resolved} today)", self.spelled())
+            }
+            _ => format!("`{}`", self.spelled()),
         }
     }
 
@@ -84,10 +96,13 @@ fn public_version(subject: &Subject) -> String {
 }
 
 /// The installed packages of a set, with their pinned versions;
-/// `by_name` holds the indices of the requirements of each name.
+/// `by_name` holds the indices of the requirements of each name and
+/// `resolved` (parallel to the requirements, or empty) what each resolves
+/// to on the index today.
 pub fn subjects<'a>(
     set: &'a RequirementSet,
     by_name: &FxHashMap<&str, Vec<usize>>,
+    resolved: &[Option<Version>],
 ) -> Vec<Subject<'a>> {
     set.requirements
         .iter()
@@ -108,6 +123,7 @@ pub fn subjects<'a>(
                 name,
                 requirement,
                 version: pin.map(|spec| spec.version().clone()),
+                resolved: resolved.get(index).cloned().flatten(),
             })
         })
         .collect()
@@ -432,6 +448,14 @@ fn standing(subject: &Subject, range: &VersionSpecifiers) -> Standing {
     match &subject.version {
         Some(version) if range.contains(version) => Standing::Inside,
         Some(_) => Standing::Clear,
+        // Loose, but the index says what it installs today.
+        None if subject
+            .resolved
+            .as_ref()
+            .is_some_and(|resolved| range.contains(resolved)) =>
+        {
+            Standing::Inside
+        }
         None => {
             let admitted = Ranges::from(subject.requirement.specifier.clone());
             let broken = Ranges::from(range.clone());
@@ -510,7 +534,7 @@ fn combination_finding(
         combination
             .iter()
             .filter(|subject| subject.index != except)
-            .map(|subject| format!("`{}` ({})", subject.spelled(), subject.located()))
+            .map(|subject| format!("{} ({})", subject.described(), subject.located()))
             .collect::<Vec<_>>()
             .join(" and ")
     };
@@ -519,8 +543,8 @@ fn combination_finding(
             return;
         };
         let message = format!(
-            "`{}` with {} is a known-broken combination: {}",
-            last.spelled(),
+            "{} with {} is a known-broken combination: {}",
+            last.described(),
             others(last.index),
             rule.symptom
         );

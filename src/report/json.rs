@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 use crate::audit::{AuditOutcome, Finding, Severity};
+use crate::index::discovery::IndexConfig;
 use crate::requirements::{InstallOptions, Requirement, RequirementSet};
+use crate::resolve::{Resolution, Resolved, Target};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -40,11 +42,62 @@ impl<'a> From<&'a Requirement> for RequirementView<'a> {
 }
 
 #[derive(Serialize)]
+struct ResolvedView<'a> {
+    version: String,
+    index: &'a str,
+    matching_releases: usize,
+    yanked: Option<&'a str>,
+    needs_build: bool,
+    files: &'a [String],
+    upload_time: Option<&'a str>,
+}
+
+impl<'a> From<&'a Resolved> for ResolvedView<'a> {
+    fn from(resolved: &'a Resolved) -> Self {
+        ResolvedView {
+            version: resolved.version.to_string(),
+            index: &resolved.index,
+            matching_releases: resolved.matching_releases,
+            yanked: resolved.yanked.as_deref(),
+            needs_build: resolved.needs_build,
+            files: &resolved.files,
+            upload_time: resolved.upload_time.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
 struct AuditedRequirementView<'a> {
     #[serde(flatten)]
     requirement: RequirementView<'a>,
-    /// Filled in by index resolution; offline audits resolve nothing.
-    resolved: Option<()>,
+    /// `resolved`, `unresolved`, `skipped` (markers exclude the target) or
+    /// `not-from-index` (URLs, paths, constraints).
+    status: &'static str,
+    resolved: Option<ResolvedView<'a>>,
+}
+
+/// What an audit asked the indexes, for the report.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexContext<'a> {
+    pub sources: &'a IndexConfig,
+    pub target: &'a Target,
+    /// Parallel to the set's requirements.
+    pub resolutions: &'a [Resolution],
+    pub offline: bool,
+}
+
+#[derive(Serialize)]
+struct IndexView {
+    url: String,
+    source: String,
+}
+
+#[derive(Serialize)]
+struct TargetView {
+    python: String,
+    python_source: String,
+    platform: String,
+    platform_source: String,
 }
 
 #[derive(Serialize)]
@@ -135,6 +188,11 @@ impl Summary {
 #[derive(Serialize)]
 struct AuditDocument<'a> {
     schema: u32,
+    /// `online`, or `offline` (answers from the cache only).
+    mode: &'static str,
+    indexes: Vec<IndexView>,
+    find_links: &'a [String],
+    target: TargetView,
     requirements: Vec<AuditedRequirementView<'a>>,
     findings: Vec<FindingView<'a>>,
     summary: Summary,
@@ -151,15 +209,50 @@ pub fn list_document(set: &RequirementSet) -> String {
 }
 
 /// The `reqlock audit --format json` document.
-pub fn audit_document(set: &RequirementSet, outcome: &AuditOutcome) -> String {
+pub fn audit_document(
+    set: &RequirementSet,
+    outcome: &AuditOutcome,
+    context: &IndexContext<'_>,
+) -> String {
+    let target = context.target;
     let document = AuditDocument {
         schema: SCHEMA_VERSION,
+        mode: if context.offline { "offline" } else { "online" },
+        indexes: context
+            .sources
+            .indexes
+            .iter()
+            .map(|index| IndexView {
+                url: index.url.to_string(),
+                source: index.source.to_string(),
+            })
+            .collect(),
+        find_links: &context.sources.find_links,
+        target: TargetView {
+            python: format!("{}.{}", target.python.0, target.python.1),
+            python_source: target.python_derived.to_string(),
+            platform: target.platform.to_string(),
+            platform_source: target.platform_derived.to_string(),
+        },
         requirements: set
             .requirements
             .iter()
-            .map(|requirement| AuditedRequirementView {
-                requirement: RequirementView::from(requirement),
-                resolved: None,
+            .zip(context.resolutions)
+            .map(|(requirement, resolution)| {
+                let (status, resolved) = match resolution {
+                    Resolution::NotFromIndex => ("not-from-index", None),
+                    Resolution::Skipped => ("skipped", None),
+                    Resolution::Checked {
+                        resolved: Some(resolved),
+                        ..
+                    } => ("resolved", Some(ResolvedView::from(resolved))),
+                    Resolution::Checked { resolved: None, .. } => ("unresolved", None),
+                };
+                AuditedRequirementView {
+                    requirement: RequirementView::from(requirement),
+                    status,
+                    resolved,
+                }
             })
             .collect(),
         findings: outcome.findings.iter().map(FindingView::from).collect(),

@@ -1,0 +1,590 @@
+//! Fetching project pages: concurrent, bounded, retried, cached.
+//!
+//! Requests always go to the public URL with credentials in an
+//! `Authorization` header, so that no error message, log line or cache key
+//! can ever contain them.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::ProgressBar;
+use percent_encoding::percent_decode_str;
+use reqwest::header::{
+    HeaderMap, ACCEPT, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+    LAST_MODIFIED,
+};
+use reqwest::{StatusCode, Url};
+use tokio::sync::Semaphore;
+
+use crate::index::cache::{self, Answer, Cache, Entry};
+use crate::index::page::{self, DistFile, ProjectPage};
+use crate::index::{redacted, IndexUrl};
+
+/// PEP 691 content negotiation: JSON preferred, HTML accepted.
+const ACCEPT_PAGES: &str = "application/vnd.pypi.simple.v1+json, \
+    application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+/// How fresh answers must be, and whether the network may be used at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    /// Fresh cache entries answer; stale ones are revalidated.
+    Normal,
+    /// Every page is fetched again (revalidated when the server allows).
+    Refresh,
+    /// Only the cache answers; nothing touches the network.
+    Offline,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    pub timeout: Duration,
+    /// Further attempts after a connection error, a timeout, a 5xx or a 429.
+    pub retries: u32,
+    /// The first retry waits this long, each later one twice as long.
+    pub backoff: Duration,
+    pub concurrency: usize,
+    /// How long a page without caching headers stays fresh.
+    pub ttl: Duration,
+    pub mode: CacheMode,
+}
+
+impl Default for ClientSettings {
+    fn default() -> ClientSettings {
+        ClientSettings {
+            timeout: Duration::from_secs(15),
+            retries: 3,
+            backoff: Duration::from_millis(250),
+            concurrency: 8,
+            ttl: Duration::from_secs(600),
+            mode: CacheMode::Normal,
+        }
+    }
+}
+
+/// Why a page could not be had. Messages name the public URL only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("not in the cache, and --offline forbids asking {url}")]
+    NotCached { url: String },
+    #[error(
+        "{url} refused access (HTTP {status}); check the credentials in the index URL or ~/.netrc"
+    )]
+    Denied { url: String, status: u16 },
+    #[error("{url} answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("could not reach {url}: {message}")]
+    Network { url: String, message: String },
+    #[error("{url} sent a page reqlock cannot read: {message}")]
+    Malformed { url: String, message: String },
+    #[error("could not read the find-links location {location}: {message}")]
+    Local { location: String, message: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not set up the HTTP client: {0}")]
+pub struct ClientError(#[from] reqwest::Error);
+
+/// Logins from `~/.netrc`, by host.
+#[derive(Debug, Default)]
+struct Netrc {
+    machines: HashMap<String, (String, String)>,
+    default: Option<(String, String)>,
+}
+
+impl Netrc {
+    fn from_environment() -> Netrc {
+        let path = std::env::var_os("NETRC")
+            .map(std::path::PathBuf::from)
+            .or_else(|| dirs::home_dir().map(|home| home.join(".netrc")));
+        path.and_then(|path| std::fs::read_to_string(path).ok())
+            .map(|text| Netrc::parse(&text))
+            .unwrap_or_default()
+    }
+
+    fn parse(text: &str) -> Netrc {
+        let mut netrc = Netrc::default();
+        let mut tokens = text.split_whitespace();
+        // (host or None for `default`, login, password) being read.
+        let mut current: Option<(Option<String>, String, String)> = None;
+        let finish = |entry: Option<(Option<String>, String, String)>, netrc: &mut Netrc| {
+            if let Some((host, login, password)) = entry {
+                match host {
+                    Some(host) => {
+                        netrc.machines.entry(host).or_insert((login, password));
+                    }
+                    None => netrc.default = Some((login, password)),
+                }
+            }
+        };
+        while let Some(token) = tokens.next() {
+            match token {
+                "machine" => {
+                    finish(current.take(), &mut netrc);
+                    current = tokens
+                        .next()
+                        .map(|host| (Some(host.to_string()), String::new(), String::new()));
+                }
+                "default" => {
+                    finish(current.take(), &mut netrc);
+                    current = Some((None, String::new(), String::new()));
+                }
+                "login" | "password" | "account" => {
+                    let value = tokens.next().unwrap_or_default().to_string();
+                    if let Some(entry) = current.as_mut() {
+                        match token {
+                            "login" => entry.1 = value,
+                            "password" => entry.2 = value,
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        finish(current.take(), &mut netrc);
+        netrc
+    }
+
+    fn login_for(&self, host: &str) -> Option<&(String, String)> {
+        self.machines.get(host).or(self.default.as_ref())
+    }
+}
+
+/// A cheaply clonable client over the index pages, for `audit` and `lock`.
+#[derive(Clone)]
+pub struct IndexClient {
+    http: reqwest::Client,
+    cache: Option<Cache>,
+    settings: Arc<ClientSettings>,
+    netrc: Arc<Netrc>,
+}
+
+/// What one round of fetching produced.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    /// By (position in the index list, project).
+    pub pages: HashMap<(usize, String), Result<Answer, FetchError>>,
+    /// By position in the find-links list.
+    pub find_links: Vec<Result<ProjectPage, FetchError>>,
+}
+
+impl IndexClient {
+    pub fn new(settings: ClientSettings, cache: Option<Cache>) -> Result<IndexClient, ClientError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("reqlock/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(settings.timeout)
+            .timeout(settings.timeout)
+            .gzip(true)
+            .build()?;
+        Ok(IndexClient {
+            http,
+            cache,
+            settings: Arc::new(settings),
+            netrc: Arc::new(Netrc::from_environment()),
+        })
+    }
+
+    /// Fetch every project from every index, and every find-links
+    /// location, concurrently but at most `concurrency` at a time.
+    pub fn fetch_all(
+        &self,
+        indexes: &[IndexUrl],
+        find_links: &[String],
+        projects: &[String],
+        progress: &ProgressBar,
+    ) -> Fetched {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(err) => {
+                let message = format!("could not start the async runtime: {err}");
+                let fail = |url: String| FetchError::Network {
+                    url,
+                    message: message.clone(),
+                };
+                let mut fetched = Fetched::default();
+                for (position, index) in indexes.iter().enumerate() {
+                    for project in projects {
+                        fetched
+                            .pages
+                            .insert((position, project.clone()), Err(fail(index.to_string())));
+                    }
+                }
+                fetched.find_links = find_links.iter().map(|l| Err(fail(l.clone()))).collect();
+                return fetched;
+            }
+        };
+        progress.set_length((indexes.len() * projects.len() + find_links.len()) as u64);
+        let mut fetched = runtime.block_on(async {
+            let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+            let mut tasks = tokio::task::JoinSet::new();
+            for (position, index) in indexes.iter().enumerate() {
+                for project in projects {
+                    let (client, index, project) = (self.clone(), index.clone(), project.clone());
+                    let (permits, progress) = (permits.clone(), progress.clone());
+                    tasks.spawn(async move {
+                        // The semaphore is never closed, so a permit always comes.
+                        let _permit = permits.acquire_owned().await.ok();
+                        let answer = client.project_page(&index, &project).await;
+                        progress.inc(1);
+                        Done::Page((position, project), answer)
+                    });
+                }
+            }
+            for (position, location) in find_links.iter().enumerate() {
+                let (client, location) = (self.clone(), location.clone());
+                let (permits, progress) = (permits.clone(), progress.clone());
+                tasks.spawn(async move {
+                    let _permit = permits.acquire_owned().await.ok();
+                    let page = client.find_links_page(&location).await;
+                    progress.inc(1);
+                    Done::Link(position, page)
+                });
+            }
+            let mut fetched = Fetched::default();
+            let mut links: Vec<Option<Result<ProjectPage, FetchError>>> =
+                find_links.iter().map(|_| None).collect();
+            while let Some(joined) = tasks.join_next().await {
+                match joined {
+                    Ok(Done::Page(key, answer)) => {
+                        fetched.pages.insert(key, answer);
+                    }
+                    Ok(Done::Link(position, page)) => links[position] = Some(page),
+                    // A task that panicked leaves a hole, filled below.
+                    Err(_) => {}
+                }
+            }
+            fetched.find_links = links
+                .into_iter()
+                .zip(find_links)
+                .map(|(page, location)| page.unwrap_or_else(|| Err(task_failed(location))))
+                .collect();
+            fetched
+        });
+        for (position, index) in indexes.iter().enumerate() {
+            for project in projects {
+                fetched
+                    .pages
+                    .entry((position, project.clone()))
+                    .or_insert_with(|| Err(task_failed(&index.to_string())));
+            }
+        }
+        fetched
+    }
+
+    /// A project's page on one index: from the cache when fresh enough,
+    /// else from the network.
+    pub async fn project_page(
+        &self,
+        index: &IndexUrl,
+        project: &str,
+    ) -> Result<Answer, FetchError> {
+        let Some(url) = index.project_url(project) else {
+            return Err(FetchError::Malformed {
+                url: index.to_string(),
+                message: format!("no page URL for `{project}`"),
+            });
+        };
+        self.page(&url).await
+    }
+
+    /// A find-links location: a local folder, a local HTML file or an
+    /// HTML page on a server. Its links may name any project.
+    pub async fn find_links_page(&self, location: &str) -> Result<ProjectPage, FetchError> {
+        if let Some(url) = Url::parse(location)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+        {
+            return match self.page(&url).await? {
+                Answer::Found(page) => Ok(page),
+                Answer::NotFound => Err(FetchError::Status {
+                    url: redacted(&url).to_string(),
+                    status: 404,
+                }),
+            };
+        }
+        let path = Url::parse(location)
+            .ok()
+            .filter(|url| url.scheme() == "file")
+            .and_then(|url| url.to_file_path().ok())
+            .unwrap_or_else(|| location.into());
+        local_find_links(&path).map_err(|err| FetchError::Local {
+            location: location.to_string(),
+            message: err.to_string(),
+        })
+    }
+
+    async fn page(&self, url: &Url) -> Result<Answer, FetchError> {
+        let public = redacted(url);
+        let cached = self.cache.as_ref().and_then(|cache| cache.load(&public));
+        match (self.settings.mode, &cached) {
+            (CacheMode::Offline, Some(entry)) => return Ok(entry.answer.clone()),
+            (CacheMode::Offline, None) => {
+                return Err(FetchError::NotCached {
+                    url: public.to_string(),
+                })
+            }
+            (CacheMode::Normal, Some(entry)) if entry.is_fresh(self.settings.ttl) => {
+                return Ok(entry.answer.clone())
+            }
+            _ => {}
+        }
+        let entry = self.fetch(url, &public, cached).await?;
+        if let Some(cache) = &self.cache {
+            // A cache that cannot be written only costs the next run time.
+            let _ = cache.store(&public, &entry);
+        }
+        Ok(entry.answer)
+    }
+
+    fn credentials(&self, url: &Url) -> Option<(String, String)> {
+        if !url.username().is_empty() {
+            let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
+            return Some((
+                decode(url.username()),
+                url.password().map(decode).unwrap_or_default(),
+            ));
+        }
+        self.netrc.login_for(url.host_str()?).cloned()
+    }
+
+    async fn fetch(
+        &self,
+        url: &Url,
+        public: &Url,
+        cached: Option<Entry>,
+    ) -> Result<Entry, FetchError> {
+        let credentials = self.credentials(url);
+        let mut last_error = None;
+        for attempt in 0..=self.settings.retries {
+            if attempt > 0 {
+                let factor = 2u32.saturating_pow(attempt - 1);
+                tokio::time::sleep(self.settings.backoff.saturating_mul(factor)).await;
+            }
+            let mut request = self.http.get(public.clone()).header(ACCEPT, ACCEPT_PAGES);
+            if let Some((user, password)) = &credentials {
+                request = request.basic_auth(user, Some(password));
+            }
+            if let Some(entry) = &cached {
+                if let Some(etag) = &entry.etag {
+                    request = request.header(IF_NONE_MATCH, etag);
+                }
+                if let Some(modified) = &entry.last_modified {
+                    request = request.header(IF_MODIFIED_SINCE, modified);
+                }
+            }
+            let response = match request.send().await {
+                Ok(response) => response,
+                Err(err) => {
+                    last_error = Some(network_error(public, err));
+                    continue;
+                }
+            };
+            let status = response.status();
+            let headers = response.headers().clone();
+            let base = redacted(response.url());
+            match status {
+                StatusCode::NOT_MODIFIED => {
+                    if let Some(mut entry) = cached.clone() {
+                        refresh_validators(&mut entry, &headers);
+                        return Ok(entry);
+                    }
+                    last_error = Some(FetchError::Malformed {
+                        url: public.to_string(),
+                        message: "HTTP 304 to a request that had no validators".into(),
+                    });
+                }
+                StatusCode::NOT_FOUND | StatusCode::GONE => {
+                    let mut entry = Entry::new(Answer::NotFound);
+                    refresh_validators(&mut entry, &headers);
+                    return Ok(entry);
+                }
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                    return Err(FetchError::Denied {
+                        url: public.to_string(),
+                        status: status.as_u16(),
+                    })
+                }
+                status if status.is_success() => {
+                    let body = match response.bytes().await {
+                        Ok(body) => body,
+                        Err(err) => {
+                            last_error = Some(network_error(public, err));
+                            continue;
+                        }
+                    };
+                    let is_json = headers
+                        .get(CONTENT_TYPE)
+                        .and_then(|value| value.to_str().ok())
+                        .is_some_and(|value| value.contains("json"));
+                    let page = if is_json {
+                        page::parse_json(&body, &base).map_err(|err| FetchError::Malformed {
+                            url: public.to_string(),
+                            message: err.to_string(),
+                        })?
+                    } else {
+                        page::parse_html(&String::from_utf8_lossy(&body), &base)
+                    };
+                    let mut entry = Entry::new(Answer::Found(page));
+                    refresh_validators(&mut entry, &headers);
+                    return Ok(entry);
+                }
+                status if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS => {
+                    last_error = Some(FetchError::Status {
+                        url: public.to_string(),
+                        status: status.as_u16(),
+                    });
+                }
+                status => {
+                    return Err(FetchError::Status {
+                        url: public.to_string(),
+                        status: status.as_u16(),
+                    })
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| FetchError::Network {
+            url: public.to_string(),
+            message: "no attempt was made".into(),
+        }))
+    }
+}
+
+/// What one fetching task produced.
+enum Done {
+    Page((usize, String), Result<Answer, FetchError>),
+    Link(usize, Result<ProjectPage, FetchError>),
+}
+
+fn task_failed(url: &str) -> FetchError {
+    FetchError::Network {
+        url: url.to_string(),
+        message: "the request task failed".into(),
+    }
+}
+
+/// reqwest's message chain without the URL (which could carry secrets in
+/// other clients' hands, and is already named by the caller).
+fn network_error(public: &Url, err: reqwest::Error) -> FetchError {
+    let timed_out = err.is_timeout();
+    let err = err.without_url();
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if timed_out {
+        message.push_str(" (timed out; --timeout sets the limit)");
+    }
+    FetchError::Network {
+        url: public.to_string(),
+        message,
+    }
+}
+
+fn refresh_validators(entry: &mut Entry, headers: &HeaderMap) {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    };
+    entry.fetched_at = cache::now();
+    entry.max_age = text(CACHE_CONTROL).and_then(|value| max_age(&value));
+    if let Some(etag) = text(ETAG) {
+        entry.etag = Some(etag);
+    }
+    if let Some(modified) = text(LAST_MODIFIED) {
+        entry.last_modified = Some(modified);
+    }
+}
+
+fn max_age(cache_control: &str) -> Option<u64> {
+    let directives: Vec<String> = cache_control
+        .split(',')
+        .map(|d| d.trim().to_ascii_lowercase())
+        .collect();
+    if directives
+        .iter()
+        .any(|d| d == "no-cache" || d == "no-store")
+    {
+        return Some(0);
+    }
+    directives
+        .iter()
+        .find_map(|d| d.strip_prefix("max-age=")?.trim_matches('"').parse().ok())
+}
+
+fn local_find_links(path: &Path) -> std::io::Result<ProjectPage> {
+    if path.is_dir() {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(path)? {
+            let entry = entry?;
+            let full = std::fs::canonicalize(entry.path())?;
+            let Ok(url) = Url::from_file_path(&full) else {
+                continue;
+            };
+            files.push(DistFile {
+                filename: entry.file_name().to_string_lossy().into_owned(),
+                url: url.to_string(),
+                hashes: Default::default(),
+                requires_python: None,
+                yanked: None,
+                core_metadata: false,
+                size: entry.metadata().ok().map(|m| m.len()),
+                upload_time: None,
+            });
+        }
+        files.sort_by(|a, b| a.filename.cmp(&b.filename));
+        return Ok(ProjectPage { files });
+    }
+    let text = std::fs::read_to_string(path)?;
+    let full = std::fs::canonicalize(path)?;
+    let base = Url::from_file_path(&full).map_err(|()| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "not an absolute path")
+    })?;
+    Ok(page::parse_html(&text, &base))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netrc_logins() {
+        let netrc = Netrc::parse(
+            "machine private.invalid login alice password s3cret\n\
+             default login anon password guest\n",
+        );
+        assert_eq!(
+            netrc.login_for("private.invalid"),
+            Some(&("alice".to_string(), "s3cret".to_string()))
+        );
+        assert_eq!(
+            netrc.login_for("other.invalid").map(|l| l.0.as_str()),
+            Some("anon")
+        );
+    }
+
+    #[test]
+    fn cache_control() {
+        assert_eq!(max_age("public, max-age=600"), Some(600));
+        assert_eq!(max_age("no-cache"), Some(0));
+        assert_eq!(max_age("public"), None);
+    }
+
+    #[test]
+    fn find_links_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("demo-1.0-py3-none-any.whl"), b"").unwrap();
+        let page = local_find_links(dir.path()).unwrap();
+        assert_eq!(page.files.len(), 1);
+        assert!(page.files[0].url.starts_with("file:///"));
+    }
+}

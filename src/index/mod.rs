@@ -1,0 +1,84 @@
+//! Talking to package indexes: which ones to ask ([`discovery`]), how their
+//! pages read ([`page`], [`filename`]), fetching them ([`client`]) and
+//! keeping them ([`cache`]). Nothing here decides which release to install;
+//! that is [`crate::resolve`]'s job, so that `lock` can reuse all of it.
+
+pub mod cache;
+pub mod client;
+pub mod discovery;
+pub mod filename;
+pub mod page;
+
+use std::fmt;
+
+use reqwest::Url;
+
+/// An index (or find-links page) URL. It may carry credentials, which only
+/// the request ever sees: `Display`, equality and cache keys drop them.
+#[derive(Debug, Clone)]
+pub struct IndexUrl {
+    url: Url,
+}
+
+impl IndexUrl {
+    /// An http(s) URL, with a trailing slash so project pages join under it.
+    pub fn parse(text: &str) -> Option<IndexUrl> {
+        let mut url = Url::parse(text.trim()).ok()?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return None;
+        }
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Some(IndexUrl { url })
+    }
+
+    /// The URL without credentials.
+    pub fn public(&self) -> Url {
+        redacted(&self.url)
+    }
+
+    /// The URL of a project's page (PEP 503: the normalized name and a slash).
+    pub fn project_url(&self, project: &str) -> Option<Url> {
+        self.url.join(&format!("{project}/")).ok()
+    }
+
+    /// Any URL-like text with its credentials removed, for messages about
+    /// input that did not even parse.
+    pub fn redact_str(text: &str) -> String {
+        match Url::parse(text) {
+            Ok(url) => redacted(&url).to_string(),
+            Err(_) => match text.split_once("://") {
+                Some((scheme, rest)) => match rest.split_once('@') {
+                    Some((_, host)) => format!("{scheme}://***@{host}"),
+                    None => text.to_string(),
+                },
+                None => text.to_string(),
+            },
+        }
+    }
+}
+
+/// `url` without user and password.
+pub fn redacted(url: &Url) -> Url {
+    let mut public = url.clone();
+    // Both setters only fail for URLs that cannot have credentials anyway.
+    let _ = public.set_username("");
+    let _ = public.set_password(None);
+    public
+}
+
+impl PartialEq for IndexUrl {
+    fn eq(&self, other: &IndexUrl) -> bool {
+        self.public() == other.public()
+    }
+}
+
+impl Eq for IndexUrl {}
+
+impl fmt::Display for IndexUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.public())
+    }
+}

@@ -1,0 +1,356 @@
+//! A project's page of the simple repository API, in either form: PEP 691
+//! JSON or PEP 503 HTML (with PEP 592 yanking, PEP 658/714 metadata and
+//! `data-requires-python`). Both parse into one compact [`ProjectPage`],
+//! which is also what the cache stores.
+
+use std::collections::BTreeMap;
+
+use percent_encoding::percent_decode_str;
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+
+/// One downloadable file of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistFile {
+    pub filename: String,
+    /// Absolute, and never with credentials.
+    pub url: String,
+    /// Algorithm → hex digest.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hashes: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_python: Option<String>,
+    /// `Some(reason)` when yanked; the reason may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yanked: Option<String>,
+    /// The index serves the file's metadata separately (PEP 658/714).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub core_metadata: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_time: Option<String>,
+}
+
+/// Every file an index lists for one project.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectPage {
+    pub files: Vec<DistFile>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the page is not valid PEP 691 JSON: {0}")]
+pub struct PageError(#[from] serde_json::Error);
+
+#[derive(Deserialize)]
+struct JsonPage {
+    files: Vec<JsonFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BoolOrString {
+    Bool(bool),
+    String(String),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BoolOrHashes {
+    Bool(bool),
+    // A map of hashes; only its presence matters here.
+    Hashes(serde::de::IgnoredAny),
+}
+
+#[derive(Deserialize)]
+struct JsonFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: BTreeMap<String, String>,
+    #[serde(default, rename = "requires-python")]
+    requires_python: Option<String>,
+    #[serde(default)]
+    yanked: Option<BoolOrString>,
+    #[serde(default, rename = "core-metadata")]
+    core_metadata: Option<BoolOrHashes>,
+    // PEP 714 renamed it; older servers only send the old key.
+    #[serde(default, rename = "dist-info-metadata")]
+    dist_info_metadata: Option<BoolOrHashes>,
+    #[serde(default)]
+    size: Option<u64>,
+    #[serde(default, rename = "upload-time")]
+    upload_time: Option<String>,
+}
+
+fn absolute(base: &Url, href: &str) -> Option<Url> {
+    base.join(href).ok()
+}
+
+/// Parse a PEP 691 JSON page fetched from `base` (used for relative URLs).
+pub fn parse_json(body: &[u8], base: &Url) -> Result<ProjectPage, PageError> {
+    let page: JsonPage = serde_json::from_slice(body)?;
+    let files = page
+        .files
+        .into_iter()
+        .filter_map(|file| {
+            let url = absolute(base, &file.url)?;
+            let has_metadata = |value: &Option<BoolOrHashes>| match value {
+                Some(BoolOrHashes::Bool(present)) => *present,
+                Some(BoolOrHashes::Hashes(_)) => true,
+                None => false,
+            };
+            Some(DistFile {
+                filename: file.filename,
+                url: without_fragment(url),
+                hashes: file.hashes,
+                requires_python: file.requires_python.filter(|s| !s.trim().is_empty()),
+                yanked: match file.yanked {
+                    Some(BoolOrString::Bool(true)) => Some(String::new()),
+                    Some(BoolOrString::String(reason)) => Some(reason),
+                    Some(BoolOrString::Bool(false)) | None => None,
+                },
+                core_metadata: has_metadata(&file.core_metadata)
+                    || has_metadata(&file.dist_info_metadata),
+                size: file.size,
+                upload_time: file.upload_time,
+            })
+        })
+        .collect();
+    Ok(ProjectPage { files })
+}
+
+fn without_fragment(mut url: Url) -> String {
+    url.set_fragment(None);
+    url.to_string()
+}
+
+/// Parse a PEP 503 HTML page (or a find-links page) fetched from `base`.
+/// Anchors are read leniently, as pip does: a page it cannot make sense of
+/// simply lists no files.
+pub fn parse_html(body: &str, base: &Url) -> ProjectPage {
+    // `<base href>` changes what relative links resolve against.
+    let base = anchors(body, "base")
+        .into_iter()
+        .find_map(|(attributes, _)| attribute(&attributes, "href").and_then(|h| absolute(base, &h)))
+        .unwrap_or_else(|| base.clone());
+    let files = anchors(body, "a")
+        .into_iter()
+        .filter_map(|(attributes, _text)| {
+            let href = attribute(&attributes, "href")?;
+            let url = absolute(&base, &href)?;
+            let mut hashes = BTreeMap::new();
+            if let Some((algorithm, digest)) = url.fragment().and_then(|f| f.split_once('=')) {
+                hashes.insert(algorithm.to_string(), digest.to_string());
+            }
+            let filename = url
+                .path_segments()
+                .and_then(|mut segments| segments.next_back())
+                .map(|last| percent_decode_str(last).decode_utf8_lossy().into_owned())
+                .filter(|name| !name.is_empty())?;
+            Some(DistFile {
+                filename,
+                hashes,
+                requires_python: attribute(&attributes, "data-requires-python")
+                    .filter(|s| !s.trim().is_empty()),
+                yanked: attribute(&attributes, "data-yanked"),
+                core_metadata: attribute(&attributes, "data-core-metadata")
+                    .or_else(|| attribute(&attributes, "data-dist-info-metadata"))
+                    .is_some_and(|value| value != "false"),
+                size: None,
+                upload_time: None,
+                url: without_fragment(url),
+            })
+        })
+        .collect();
+    ProjectPage { files }
+}
+
+/// `(attributes, inner text)` of every `<tag ...>` element, with attribute
+/// names lower-cased and values entity-decoded.
+fn anchors(body: &str, tag: &str) -> Vec<(Vec<(String, String)>, String)> {
+    let lower = body.to_ascii_lowercase();
+    let open = format!("<{tag}");
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(start) = lower[at..].find(&open).map(|i| i + at) {
+        let after_name = start + open.len();
+        at = after_name;
+        let Some(next) = lower[after_name..].chars().next() else {
+            break;
+        };
+        if !(next.is_ascii_whitespace() || next == '>' || next == '/') {
+            continue;
+        }
+        let (attributes, end) = parse_attributes(body, after_name);
+        at = end;
+        let close = format!("</{tag}");
+        let text = match lower[end..].find(&close) {
+            Some(i) if tag == "a" => decode_entities(body[end..end + i].trim()),
+            _ => String::new(),
+        };
+        found.push((attributes, text));
+    }
+    found
+}
+
+/// Attributes from `at` up to the closing `>`; returns them and the index
+/// after the `>`.
+fn parse_attributes(body: &str, mut at: usize) -> (Vec<(String, String)>, usize) {
+    let bytes = body.as_bytes();
+    let mut attributes = Vec::new();
+    loop {
+        while at < bytes.len() && (bytes[at].is_ascii_whitespace() || bytes[at] == b'/') {
+            at += 1;
+        }
+        if at >= bytes.len() {
+            return (attributes, at);
+        }
+        if bytes[at] == b'>' {
+            return (attributes, at + 1);
+        }
+        let name_start = at;
+        while at < bytes.len()
+            && !bytes[at].is_ascii_whitespace()
+            && !matches!(bytes[at], b'=' | b'>' | b'/')
+        {
+            at += 1;
+        }
+        let name = body[name_start..at].to_ascii_lowercase();
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if at < bytes.len() && bytes[at] == b'=' {
+            at += 1;
+            while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            let value = if at < bytes.len() && matches!(bytes[at], b'"' | b'\'') {
+                let quote = bytes[at];
+                let start = at + 1;
+                let end = bytes[start..]
+                    .iter()
+                    .position(|&b| b == quote)
+                    .map_or(bytes.len(), |i| start + i);
+                at = (end + 1).min(bytes.len());
+                &body[start..end]
+            } else {
+                let start = at;
+                while at < bytes.len() && !bytes[at].is_ascii_whitespace() && bytes[at] != b'>' {
+                    at += 1;
+                }
+                &body[start..at]
+            };
+            attributes.push((name, decode_entities(value)));
+        } else if !name.is_empty() {
+            attributes.push((name, String::new()));
+        } else {
+            at += 1;
+        }
+    }
+}
+
+fn attribute(attributes: &[(String, String)], name: &str) -> Option<String> {
+    attributes
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.clone())
+}
+
+/// The character references that appear in index pages (`&gt;=3.8`).
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let Some(semi) = rest.find(';').filter(|&i| i <= 10) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..semi];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("http://127.0.0.1:1/simple/demo/").unwrap()
+    }
+
+    #[test]
+    fn json_page() {
+        let body = br#"{"meta":{"api-version":"1.1"},"name":"demo","files":[
+            {"filename":"demo-1.0.tar.gz","url":"../../files/demo-1.0.tar.gz#sha256=ab",
+             "hashes":{"sha256":"ab"},"requires-python":">=3.8","yanked":"broken",
+             "core-metadata":{"sha256":"cd"},"size":10,"upload-time":"2024-01-01T00:00:00Z"},
+            {"filename":"demo-1.1-py3-none-any.whl","url":"https://files.invalid/demo-1.1-py3-none-any.whl",
+             "hashes":{},"yanked":false,"dist-info-metadata":true}],"versions":["1.0","1.1"]}"#;
+        let page = parse_json(body, &base()).unwrap();
+        assert_eq!(
+            page.files[0].url,
+            "http://127.0.0.1:1/files/demo-1.0.tar.gz"
+        );
+        assert_eq!(page.files[0].yanked.as_deref(), Some("broken"));
+        assert_eq!(page.files[0].requires_python.as_deref(), Some(">=3.8"));
+        assert!(page.files[0].core_metadata && page.files[1].core_metadata);
+        assert_eq!(page.files[1].yanked, None);
+        assert!(parse_json(b"{\"files\": [", &base()).is_err());
+    }
+
+    #[test]
+    fn html_page() {
+        let body = r#"<!DOCTYPE html><html><body>
+            <a href="../../files/demo-1.0.tar.gz#sha256=ab" data-requires-python="&gt;=3.8" data-yanked="">demo-1.0.tar.gz</a><br/>
+            <A HREF='demo-2.0%2Bcpu-py3-none-any.whl' data-core-metadata="sha256=ff">x</A>
+            <a>no href</a></body></html>"#;
+        let page = parse_html(body, &base());
+        assert_eq!(page.files.len(), 2);
+        assert_eq!(page.files[0].filename, "demo-1.0.tar.gz");
+        assert_eq!(page.files[0].hashes["sha256"], "ab");
+        assert_eq!(page.files[0].requires_python.as_deref(), Some(">=3.8"));
+        assert_eq!(page.files[0].yanked.as_deref(), Some(""));
+        assert_eq!(page.files[1].filename, "demo-2.0+cpu-py3-none-any.whl");
+        assert_eq!(
+            page.files[1].url,
+            "http://127.0.0.1:1/simple/demo/demo-2.0%2Bcpu-py3-none-any.whl"
+        );
+        assert!(page.files[1].core_metadata);
+    }
+
+    #[test]
+    fn entities() {
+        assert_eq!(
+            decode_entities("&lt;4,&#62;=3&#x2E;8 & more"),
+            "<4,>=3.8 & more"
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! A real HTTP package index on 127.0.0.1 for the tests, serving the
+//! fixture pages under `tests/fixtures/index/`: `/<folder>/<project>/` is
+//! `<folder>/<project>.json` (PEP 691, when the client accepts JSON) or
+//! `<folder>/<project>.html` (PEP 503). A few projects misbehave on
+//! purpose: `flaky` fails once with a 500, `slow` answers after a second,
+//! `down` always answers 503, `broken` is malformed JSON, `private` wants
+//! HTTP basic auth as alice:s3cret, `etagged` sends an ETag with
+//! `max-age=0` and answers 304 to a matching `If-None-Match`. Anything
+//! else is a 404.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// `alice:s3cret`, base64-encoded.
+const ALICE: &str = "Basic YWxpY2U6czNjcmV0";
+const ETAG: &str = "\"v1\"";
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub path: String,
+    pub authorization: Option<String>,
+    pub if_none_match: Option<String>,
+}
+
+pub struct IndexServer {
+    pub port: u16,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl IndexServer {
+    pub fn start() -> IndexServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let port = listener.local_addr().expect("local address").port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/index");
+        let log = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (root, log, seen) = (root.clone(), log.clone(), seen.clone());
+                std::thread::spawn(move || serve(stream, &root, &log, &seen));
+            }
+        });
+        IndexServer { port, requests }
+    }
+
+    /// The URL of a fixture folder as an index, e.g. `simple`.
+    pub fn url(&self, folder: &str) -> String {
+        format!("http://127.0.0.1:{}/{folder}/", self.port)
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().expect("request log").clone()
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    root: &Path,
+    log: &Mutex<Vec<Request>>,
+    seen: &Mutex<HashMap<String, usize>>,
+) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_string();
+    let mut headers = HashMap::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
+        }
+    }
+    let authorization = headers.get("authorization").cloned();
+    let if_none_match = headers.get("if-none-match").cloned();
+    log.lock().expect("request log").push(Request {
+        path: path.clone(),
+        authorization: authorization.clone(),
+        if_none_match: if_none_match.clone(),
+    });
+    let attempt = {
+        let mut seen = seen.lock().expect("attempts");
+        let count = seen.entry(path.clone()).or_insert(0);
+        *count += 1;
+        *count
+    };
+    let accepts_json = headers
+        .get("accept")
+        .is_some_and(|accept| accept.contains("application/vnd.pypi.simple.v1+json"));
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (folder, project) = match parts.as_slice() {
+        [folder, project] => (*folder, *project),
+        _ => return respond(stream, 404, "text/plain", b"not found", ""),
+    };
+    let mut extra_headers = "";
+    if project == "etagged" {
+        if if_none_match.as_deref() == Some(ETAG) {
+            return respond(stream, 304, "text/plain", b"", "");
+        }
+        extra_headers = "ETag: \"v1\"\r\nCache-Control: max-age=0\r\n";
+    }
+    match project {
+        "flaky" if attempt == 1 => return respond(stream, 500, "text/plain", b"try again", ""),
+        "down" => return respond(stream, 503, "text/plain", b"down", ""),
+        "slow" => std::thread::sleep(Duration::from_secs(1)),
+        "private" if authorization.as_deref() != Some(ALICE) => {
+            return respond(stream, 401, "text/plain", b"who are you?", "")
+        }
+        _ => {}
+    }
+    let file =
+        |extension: &str| -> PathBuf { root.join(folder).join(format!("{project}.{extension}")) };
+    let json = file("json");
+    let html = file("html");
+    if (accepts_json || !html.exists()) && json.exists() {
+        let body = std::fs::read(json).expect("fixture");
+        respond(
+            stream,
+            200,
+            "application/vnd.pypi.simple.v1+json",
+            &body,
+            extra_headers,
+        )
+    } else if html.exists() {
+        let body = std::fs::read(html).expect("fixture");
+        respond(
+            stream,
+            200,
+            "text/html; charset=utf-8",
+            &body,
+            extra_headers,
+        )
+    } else {
+        respond(stream, 404, "text/plain", b"not found", "")
+    }
+}
+
+fn respond(
+    mut stream: TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    extra_headers: &str,
+) {
+    let reason = match status {
+        200 => "OK",
+        304 => "Not Modified",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        _ => "Service Unavailable",
+    };
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra_headers}Connection: close\r\n\r\n",
+        body.len()
+    );
+    // The client may have given up (a timeout test); that is fine here.
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
+}
