@@ -221,6 +221,7 @@ fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, E
         } else {
             CacheMode::Normal
         },
+        ca_bundle: sources.cert.clone(),
         ..ClientSettings::default()
     };
     let client = IndexClient::new(settings, Cache::from_environment())

@@ -637,3 +637,48 @@ fn compat_checks_use_what_a_loose_range_resolves_to_today() {
         "resolves to 1.26.4 today, but admits numpy 2.0"
     );
 }
+
+#[test]
+fn an_unreachable_index_is_not_read_as_a_missing_release() {
+    let server = IndexServer::start();
+    // The `+cu121` build might be on the index that cannot be read.
+    let workspace = Workspace::new("torch==2.1.0+cu121\n");
+    let run = workspace.run(&[
+        "--format",
+        "json",
+        "--index-url",
+        &server.url("simple"),
+        "--extra-index-url",
+        "http://127.0.0.1:9/unreachable/",
+        "--timeout",
+        "2s",
+    ]);
+    let document = run.json();
+    assert_eq!(
+        findings(
+            &document,
+            &["local-version-unavailable", "index-unreachable"]
+        ),
+        [("index-unreachable", 1)],
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn pips_cert_setting_is_honoured_and_a_bad_bundle_is_a_usage_error() {
+    let server = IndexServer::start();
+    let workspace = Workspace::new("demo==1.0\n");
+    let missing = workspace.dir.path().join("no-such-bundle.pem");
+    let run = run_with(
+        &workspace,
+        &["--index-url", &server.url("simple")],
+        ("PIP_CERT", &missing),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("could not read the certificate bundle"),
+        "{}",
+        run.stderr
+    );
+}

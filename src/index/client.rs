@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,6 +49,8 @@ pub struct ClientSettings {
     /// How long a page without caching headers stays fresh.
     pub ttl: Duration,
     pub mode: CacheMode,
+    /// Extra trusted certificate authorities (PEM), as pip's `cert` setting.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl Default for ClientSettings {
@@ -59,6 +62,7 @@ impl Default for ClientSettings {
             concurrency: 8,
             ttl: Duration::from_secs(600),
             mode: CacheMode::Normal,
+            ca_bundle: None,
         }
     }
 }
@@ -83,8 +87,12 @@ pub enum FetchError {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("could not set up the HTTP client: {0}")]
-pub struct ClientError(#[from] reqwest::Error);
+pub enum ClientError {
+    #[error("could not set up the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("could not read the certificate bundle `{path}` (pip's `cert` setting): {message}")]
+    CaBundle { path: String, message: String },
+}
 
 /// Logins from `~/.netrc`, by host.
 #[derive(Debug, Default)]
@@ -172,12 +180,24 @@ pub struct Fetched {
 
 impl IndexClient {
     pub fn new(settings: ClientSettings, cache: Option<Cache>) -> Result<IndexClient, ClientError> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("reqlock/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(settings.timeout)
             .timeout(settings.timeout)
-            .gzip(true)
-            .build()?;
+            .gzip(true);
+        if let Some(path) = &settings.ca_bundle {
+            let failed = |message: String| ClientError::CaBundle {
+                path: path.display().to_string(),
+                message,
+            };
+            let pem = std::fs::read(path).map_err(|err| failed(err.to_string()))?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|err| failed(err.to_string()))?;
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder.build()?;
         Ok(IndexClient {
             http,
             cache,

@@ -48,6 +48,9 @@ pub struct IndexConfig {
     pub indexes: Vec<ConfiguredIndex>,
     /// Local folders or HTML pages (`--find-links`).
     pub find_links: Vec<String>,
+    /// Extra certificate authorities to trust: `PIP_CERT`, else pip.conf's
+    /// `cert`, as pip does.
+    pub cert: Option<PathBuf>,
 }
 
 /// What the command line said; the rest is read from the environment.
@@ -76,6 +79,7 @@ pub enum DiscoveryError {
 struct PipConfig {
     index_url: Option<(String, PathBuf)>,
     extra_index_urls: Option<(Vec<String>, PathBuf)>,
+    cert: Option<PathBuf>,
 }
 
 /// The environment discovery reads; a seam so tests stay hermetic.
@@ -132,13 +136,19 @@ pub fn discover(
             find_links.push(location.clone());
         }
     }
+    let config = read_pip_config(env);
+    let cert = env
+        .var("PIP_CERT")
+        .filter(|value| !value.trim().is_empty())
+        .map(PathBuf::from)
+        .or(config.cert.clone());
     if options.no_index {
         return Ok(IndexConfig {
             indexes: Vec::new(),
             find_links,
+            cert,
         });
     }
-    let config = read_pip_config(env);
     let primary = if let Some(url) = &flags.index_url {
         (url.clone(), UrlSource::CommandLine)
     } else if let Some(url) = &options.index_url {
@@ -203,6 +213,7 @@ pub fn discover(
     Ok(IndexConfig {
         indexes,
         find_links,
+        cert,
     })
 }
 
@@ -253,6 +264,9 @@ fn read_pip_config(env: &dyn Environment) -> PipConfig {
         for section in ["global", "install"] {
             if let Some(value) = lookup(&values, section, "index-url") {
                 config.index_url = Some((value.trim().to_string(), path.clone()));
+            }
+            if let Some(value) = lookup(&values, section, "cert") {
+                config.cert = Some(PathBuf::from(value.trim()));
             }
             if let Some(value) = lookup(&values, section, "extra-index-url") {
                 let urls = value.split_whitespace().map(str::to_string).collect();
@@ -376,6 +390,20 @@ mod tests {
         assert_eq!(urls(&config)[0].1, "the requirements files");
         let config = discover(&IndexFlags::default(), &InstallOptions::default(), &env).unwrap();
         assert_eq!(urls(&config)[0].1, "the environment variable PIP_INDEX_URL");
+    }
+
+    #[test]
+    fn pip_cert_comes_from_the_environment_then_the_config_files() {
+        let mut env = home_env();
+        env.files.insert(
+            "/etc/pip.conf".into(),
+            "[global]\ncert = /etc/ssl/corp.pem\n".into(),
+        );
+        let config = discover(&IndexFlags::default(), &InstallOptions::default(), &env).unwrap();
+        assert_eq!(config.cert, Some(PathBuf::from("/etc/ssl/corp.pem")));
+        env.vars.insert("PIP_CERT", "/tmp/other.pem".into());
+        let config = discover(&IndexFlags::default(), &InstallOptions::default(), &env).unwrap();
+        assert_eq!(config.cert, Some(PathBuf::from("/tmp/other.pem")));
     }
 
     #[test]

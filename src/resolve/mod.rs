@@ -227,7 +227,14 @@ fn resolve_one(
         target,
         policy,
     );
-    problems.extend(problem);
+    // An index that could not be read may hold what is missing: say that
+    // (it is already among the problems), not that nothing matches.
+    let incomplete = problems
+        .iter()
+        .any(|p| matches!(p, Problem::Unreachable(_) | Problem::NotCached(_)));
+    if resolved.is_some() || !incomplete {
+        problems.extend(problem);
+    }
     Resolution::Checked { resolved, problems }
 }
 
