@@ -1,22 +1,26 @@
 //! The subcommands, called by the thin binary with already-parsed flags.
 //! Data goes to stdout; diagnostics, summaries and errors go to stderr.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use pep508_rs::pep440_rs::Version;
+
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::audit::{self, AuditSettings, Online, Severity};
 use crate::compat::check::CompatSettings;
-use crate::compat::{dotted_numbers, CompatDb};
+use crate::compat::{dotted_numbers, verify, CompatDb};
 use crate::diagnostic::Diagnostic;
-use crate::index::cache::Cache;
+use crate::index::cache::{Answer, Cache};
 use crate::index::client::{CacheMode, ClientSettings, IndexClient};
 use crate::index::discovery::{self, IndexConfig, IndexFlags, ProcessEnvironment};
+use crate::index::filename;
 use crate::report::{self, json::IndexContext, json::Summary};
-use crate::requirements::{self, ParseSettings, RequirementSet};
+use crate::requirements::{self, InstallOptions, ParseSettings, RequirementSet};
 use crate::resolve::{self, Policy, Resolution, Sources, Target};
 
 /// Exit codes, documented in the README.
@@ -425,14 +429,9 @@ pub fn db_list(args: &DbListArgs) -> Exit {
     Exit::Clean
 }
 
-/// `reqlock db check`: the database loads, every rule is valid and cited.
-pub fn db_check(db_args: &DbArgs, offline: bool) -> Exit {
-    if !offline {
-        eprintln!(
-            "error: checking the database's versions against the index needs the index client, which this build does not have yet\n  = help: run `reqlock db check --offline` for the schema and source checks"
-        );
-        return Exit::InputError;
-    }
+/// `reqlock db check`: the database loads, every rule is valid and cited,
+/// and (unless `offline`) every release it names exists on the index.
+pub fn db_check(db_args: &DbArgs, offline: bool, index: &IndexFlags) -> Exit {
     let db = match db_args.load() {
         Ok(db) => db,
         Err(exit) => return exit,
@@ -442,8 +441,97 @@ pub fn db_check(db_args: &DbArgs, offline: bool) -> Exit {
         .filter(|(_, info)| info.evidence == crate::compat::Evidence::Reported)
         .count();
     eprintln!(
-        "compat database OK: {} rule(s), every one cited ({reported} reported, not verified)",
+        "compat database valid: {} rule(s), every one cited ({reported} reported, not verified)",
         db.rules().count()
     );
-    Exit::Clean
+    if offline {
+        return Exit::Clean;
+    }
+    let named = verify::named_releases(&db);
+    let packages = verify::packages(&named);
+    let available = match releases_on_index(index, &packages) {
+        Ok(available) => available,
+        Err(exit) => return exit,
+    };
+    let problems = verify::check_against_index(&named, &available);
+    for problem in &problems {
+        match problem {
+            verify::IndexProblem::NeverReleased { named, nearest } => {
+                let nearest: Vec<String> = nearest.iter().map(ToString::to_string).collect();
+                eprintln!(
+                    "error: rule `{}` names {}{}, which was never released\n  = help: the nearest releases are {}",
+                    named.rule,
+                    named.package,
+                    named.releases,
+                    if nearest.is_empty() { "none".to_string() } else { nearest.join(", ") }
+                );
+            }
+            verify::IndexProblem::UnknownProject { package, rules } => eprintln!(
+                "error: no configured index has `{package}` (named by {})",
+                rules.join(", ")
+            ),
+        }
+    }
+    if problems.is_empty() {
+        eprintln!(
+            "every release the database names exists on the index ({} packages)",
+            packages.len()
+        );
+        Exit::Clean
+    } else {
+        eprintln!("{} problem(s) against the index", problems.len());
+        Exit::Findings
+    }
+}
+
+/// The versions each package has on the configured indexes (`None` for a
+/// package no index knows); an index that cannot be read is an input error.
+fn releases_on_index(
+    index: &IndexFlags,
+    packages: &[String],
+) -> Result<BTreeMap<String, Option<BTreeSet<Version>>>, Exit> {
+    let usage_error = |message: String| {
+        eprintln!("error: {message}");
+        Exit::InputError
+    };
+    let sources = discovery::discover(index, &InstallOptions::default(), &ProcessEnvironment)
+        .map_err(|err| usage_error(err.to_string()))?;
+    for configured in &sources.indexes {
+        eprintln!("index: {} (from {})", configured.url, configured.source);
+    }
+    let settings = ClientSettings {
+        ca_bundle: sources.cert.clone(),
+        ..ClientSettings::default()
+    };
+    let client = IndexClient::new(settings, Cache::from_environment())
+        .map_err(|err| usage_error(err.to_string()))?;
+    let urls: Vec<_> = sources.indexes.iter().map(|i| i.url.clone()).collect();
+    let progress = progress_bar(Format::Table);
+    let fetched = client.fetch_all(&urls, &[], packages, &progress);
+    progress.finish_and_clear();
+    let mut available = BTreeMap::new();
+    let mut unreachable = false;
+    for package in packages {
+        let mut versions: Option<BTreeSet<Version>> = None;
+        for position in 0..urls.len() {
+            match fetched.pages.get(&(position, package.clone())) {
+                Some(Ok(Answer::Found(page))) => versions.get_or_insert_with(BTreeSet::new).extend(
+                    page.files
+                        .iter()
+                        .filter_map(|file| filename::parse(&file.filename, package))
+                        .map(|parsed| parsed.version),
+                ),
+                Some(Ok(Answer::NotFound)) | None => {}
+                Some(Err(err)) => {
+                    eprintln!("error: could not check `{package}`: {err}");
+                    unreachable = true;
+                }
+            }
+        }
+        available.insert(package.clone(), versions);
+    }
+    if unreachable {
+        return Err(Exit::InputError);
+    }
+    Ok(available)
 }

@@ -109,9 +109,15 @@ enum DbCommand {
     },
     /// Validate the database: schema, ids, specifiers, sources.
     Check {
-        /// Skip the check of every named version against the index.
+        /// Skip the check of every named release against the index.
         #[arg(long)]
         offline: bool,
+        /// The index to check against (pip's --index-url).
+        #[arg(long, short = 'i', value_name = "URL")]
+        index_url: Option<String>,
+        /// Another index to check against; repeatable.
+        #[arg(long, value_name = "URL")]
+        extra_index_url: Vec<String>,
         #[command(flatten)]
         db: DbFlags,
     },
@@ -287,7 +293,20 @@ fn main() -> ExitCode {
                 format: format.into(),
                 package: Some(package),
             }),
-            DbCommand::Check { offline, db } => commands::db_check(&db.into(), offline),
+            DbCommand::Check {
+                offline,
+                index_url,
+                extra_index_url,
+                db,
+            } => commands::db_check(
+                &db.into(),
+                offline,
+                &IndexFlags {
+                    index_url,
+                    extra_index_urls: extra_index_url,
+                    find_links: Vec::new(),
+                },
+            ),
         },
     };
     exit.into()

@@ -594,10 +594,11 @@ fn live_index_resolves_a_well_known_package() {
     if std::env::var_os("REQLOCK_LIVE_TESTS").is_none() {
         return;
     }
+    let workspace = Workspace::new("pip>=23\n");
     let output = Command::cargo_bin("reqlock")
         .expect("binary built")
         .args(["audit", "--format", "json", "--refresh", "requirements.txt"])
-        .current_dir(Workspace::new("pip>=23\n").dir.path())
+        .current_dir(workspace.dir.path())
         .output()
         .expect("reqlock runs");
     let document: Value = serde_json::from_slice(&output.stdout).expect("JSON");
@@ -680,5 +681,68 @@ fn pips_cert_setting_is_honoured_and_a_bad_bundle_is_a_usage_error() {
         run.stderr.contains("could not read the certificate bundle"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn db_check_reports_releases_the_index_never_had() {
+    let server = IndexServer::start();
+    let workspace = Workspace::new("");
+    let db = workspace.dir.path().join("claims.toml");
+    std::fs::write(
+        &db,
+        "[[verified_set]]\nid = \"claims\"\nevidence = \"reported\"\nsource = \"a blog post\"\n\
+         anchors = [\"demo\"]\npins = { demo = \"1.1\", torch = \"2.1.0+cu121\" }\n\n\
+         [[broken]]\nid = \"imaginary\"\nevidence = \"reported\"\nsource = \"a forum\"\nsymptom = \"s\"\nfix = \"f\"\n\
+         packages = { demo = \"==9.9\", nosuchproject = \"==1.0\" }\n",
+    )
+    .unwrap();
+    let mut command = Command::cargo_bin("reqlock").expect("binary built");
+    command
+        .args(["db", "check", "--no-default-db", "--db"])
+        .arg(&db)
+        .args(["--index-url", &server.url("simple")])
+        .env("REQLOCK_CACHE_DIR", workspace.cache.path())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_EXTRA_INDEX_URL");
+    let checked = run(&mut command);
+    assert_eq!(checked.code, 1, "{}", checked.stderr);
+    let stderr = checked.stderr.replace(&server.port.to_string(), "[port]");
+    insta::assert_snapshot!("db_check_against_index", stderr);
+
+    let mut command = Command::cargo_bin("reqlock").expect("binary built");
+    command
+        .args(["db", "check", "--no-default-db", "--db"])
+        .arg(&db)
+        .args(["--index-url", "http://127.0.0.1:9/simple/", "--offline"])
+        .env("PIP_CONFIG_FILE", "/dev/null");
+    assert_eq!(run(&mut command).code, 0, "--offline never asks the index");
+}
+
+/// Opt-in: the bundled database against the index pip is configured with.
+/// The OFA-VE article's `ofa==1.0.2` and `gradio==6.0.3` were never released.
+#[test]
+fn live_db_check_finds_the_articles_unreleased_versions() {
+    if std::env::var_os("REQLOCK_LIVE_TESTS").is_none() {
+        return;
+    }
+    let output = Command::cargo_bin("reqlock")
+        .expect("binary built")
+        .args(["db", "check"])
+        .output()
+        .expect("reqlock runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("names ofa==1.0.2, which was never released"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("names gradio==6.0.3, which was never released"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("2 problem(s) against the index"),
+        "{stderr}"
     );
 }

@@ -6,6 +6,7 @@
 //! so the checks in [`check`] can trust the data.
 
 pub mod check;
+pub mod verify;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
