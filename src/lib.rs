@@ -9,5 +9,6 @@ pub mod audit;
 pub mod commands;
 pub mod compat;
 pub mod diagnostic;
+pub mod lock;
 pub mod report;
 pub mod requirements;
