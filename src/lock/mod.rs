@@ -3,4 +3,6 @@
 //! packages comes through [`source::PackageSource`].
 
 pub mod metadata;
+pub mod range;
 pub mod source;
+pub mod timestamp;
