@@ -2,7 +2,10 @@
 //! without touching the network itself. Everything the resolver learns about
 //! packages comes through [`source::PackageSource`].
 
+pub mod conflicts;
 pub mod metadata;
 pub mod range;
+pub mod resolve;
 pub mod source;
+pub mod target;
 pub mod timestamp;

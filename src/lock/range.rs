@@ -76,7 +76,14 @@ impl VersionSet for VersionRange {
 
 /// Drop the resolver-internal `min`/`max` markers before showing a version.
 fn shown(version: &Version) -> Version {
-    version.clone().with_min(None).with_max(None)
+    let mut shown = version.clone();
+    if Version::min(&shown).is_some() {
+        shown = shown.with_min(None);
+    }
+    if Version::max(&shown).is_some() {
+        shown = shown.with_max(None);
+    }
+    shown
 }
 
 /// `==v` when the segment is exactly one release and its local builds.
@@ -92,50 +99,88 @@ fn single_release<'a>(segment: (&'a Bound<Version>, &'a Bound<Version>)) -> Opti
     }
 }
 
-fn segment_text(segment: (&Bound<Version>, &Bound<Version>)) -> String {
-    if let Some(version) = single_release(segment) {
-        return format!("=={version}");
-    }
-    let lower = match segment.0 {
+fn lower_text(bound: &Bound<Version>) -> Option<String> {
+    match bound {
         Bound::Included(version) => Some(format!(">={}", shown(version))),
         Bound::Excluded(version) => Some(format!(">{}", shown(version))),
         Bound::Unbounded => None,
-    };
-    let upper = match segment.1 {
-        Bound::Included(version) => Some(format!("<={}", shown(version))),
-        Bound::Excluded(version) => {
-            let below_post = (version.post() == Some(0) && version.dev() == Some(0))
-                .then(|| version.clone().with_post(None).with_dev(None))
-                .filter(|release| after_local_builds(release).as_ref() == Some(version));
-            Some(match below_post {
-                Some(release) => format!("<={release}"),
-                None => format!("<{}", shown(version)),
-            })
-        }
-        Bound::Unbounded => None,
-    };
-    match (lower, upper) {
-        (Some(lower), Some(upper)) => format!("{lower},{upper}"),
-        (Some(bound), None) | (None, Some(bound)) => bound,
-        (None, None) => String::new(),
     }
 }
 
+fn upper_text(bound: &Bound<Version>) -> Option<String> {
+    match bound {
+        Bound::Included(version) => Some(format!("<={}", shown(version))),
+        Bound::Excluded(version) => Some(match below_post_releases(version) {
+            Some(release) => format!("<={release}"),
+            None => format!("<{}", shown(version)),
+        }),
+        Bound::Unbounded => None,
+    }
+}
+
+/// `2.1.0` for `2.1.0.post0.dev0`, the bound that `<=2.1.0` becomes.
+fn below_post_releases(version: &Version) -> Option<Version> {
+    (version.post() == Some(0) && version.dev() == Some(0))
+        .then(|| version.clone().with_post(None).with_dev(None))
+        .filter(|release| after_local_builds(release).as_ref() == Some(version))
+}
+
+/// The one release (and its local builds) missing between two segments.
+fn excluded_release<'a>(
+    upper: &'a Bound<Version>,
+    next_lower: &Bound<Version>,
+) -> Option<&'a Version> {
+    match (upper, next_lower) {
+        (Bound::Excluded(release), Bound::Included(after))
+            if after_local_builds(release).as_ref() == Some(after) =>
+        {
+            Some(release)
+        }
+        (Bound::Excluded(release), Bound::Excluded(after)) if release == after => Some(release),
+        _ => None,
+    }
+}
+
+type Segment<'a> = (&'a Bound<Version>, &'a Bound<Version>);
+
+/// One specifier for segments separated only by single excluded releases.
+fn group_text(group: &[Segment]) -> String {
+    if let [segment] = group {
+        if let Some(version) = single_release(*segment) {
+            return format!("=={version}");
+        }
+    }
+    let mut parts = Vec::new();
+    parts.extend(group.first().and_then(|segment| lower_text(segment.0)));
+    for pair in group.windows(2) {
+        parts.extend(excluded_release(pair[0].1, pair[1].0).map(|version| format!("!={version}")));
+    }
+    parts.extend(group.last().and_then(|segment| upper_text(segment.1)));
+    parts.join(",")
+}
+
 impl fmt::Display for VersionRange {
-    /// As a specifier: empty for every version, `!=v` for all but one
-    /// release, alternatives joined with ` | `.
+    /// As a specifier: empty for every version, `>=1,!=1.5,<2` for a range
+    /// with holes of one release, alternatives joined with ` | `.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
             return f.write_str(" (no version)");
         }
-        let complement = self.0.complement();
-        let mut complement_segments = complement.iter();
-        if let (Some(segment), None) = (complement_segments.next(), complement_segments.next()) {
-            if let Some(version) = single_release(segment) {
-                return write!(f, "!={version}");
+        let segments: Vec<Segment> = self.0.iter().collect();
+        let mut groups: Vec<Vec<Segment>> = Vec::new();
+        for segment in segments {
+            match groups.last_mut() {
+                Some(group)
+                    if group
+                        .last()
+                        .is_some_and(|last| excluded_release(last.1, segment.0).is_some()) =>
+                {
+                    group.push(segment)
+                }
+                _ => groups.push(vec![segment]),
             }
         }
-        let texts: Vec<String> = self.0.iter().map(segment_text).collect();
+        let texts: Vec<String> = groups.iter().map(|group| group_text(group)).collect();
         f.write_str(&texts.join(" | "))
     }
 }
@@ -180,5 +225,13 @@ mod tests {
             " (no version)"
         );
         assert_eq!(range("<1").union(&range(">=2")).to_string(), "<1 | >=2");
+        assert_eq!(
+            shown(">=1.7.4,!=1.8,!=1.8.1,<3"),
+            ">=1.7.4,!=1.8,!=1.8.1,<3"
+        );
+        assert_eq!(
+            range("==1.0").union(&range("==2.0")).to_string(),
+            "==1.0 | ==2.0"
+        );
     }
 }
