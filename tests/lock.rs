@@ -8,10 +8,13 @@ use std::str::FromStr;
 use pep508_rs::pep440_rs::Version;
 use pep508_rs::PackageName;
 use reqlock::compat::CompatDb;
+use reqlock::lock::metadata::DistMetadata;
+use reqlock::lock::output::{requirements_lockfile, LockfileSettings};
+use reqlock::lock::pylock::{write_pylock, Pylock};
 use reqlock::lock::resolve::{resolve, LockError, Resolution, ResolveOptions, Upgrade};
-use reqlock::lock::source::InMemorySource;
+use reqlock::lock::source::{Candidate, InMemorySource, PackageSource};
 use reqlock::lock::target::{cpython_environment, Platform};
-use reqlock::requirements::{parse_text, ParseSettings, RequirementSet};
+use reqlock::requirements::{parse_text, InstallOptions, ParseSettings, RequirementSet};
 
 fn fixture(name: &str) -> InMemorySource {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -269,8 +272,8 @@ fn a_second_index_provides_local_builds() {
 
 #[test]
 fn family_rules_of_the_compat_database_steer_the_choice() {
-    // Without the torch-family rule torchvision 0.17.0 (newest) would be
-    // taken next to torch 2.1.
+    // Without the torch-family rule torchvision 0.17.1 (newest, no torch
+    // pin) would be taken next to torch 2.1.
     assert_eq!(
         pins_with(
             &fixture("gpu.toml"),
@@ -283,6 +286,8 @@ fn family_rules_of_the_compat_database_steer_the_choice() {
             "torchvision==0.16.0+cu121"
         ]
     );
+    let explanation = explanation(&fixture("gpu.toml"), "torch<2.2\ntorchvision==0.17.1\n");
+    assert!(explanation.contains("`torch-family`"), "{explanation}");
 }
 
 #[test]
@@ -321,5 +326,139 @@ fn unknown_packages_and_direct_references_are_reported() {
     assert!(
         matches!(err, LockError::DirectReference { line: 1, .. }),
         "{err}"
+    );
+}
+
+fn lockfile_settings() -> LockfileSettings {
+    LockfileSettings {
+        command: "reqlock lock requirements.in -o requirements.txt".to_string(),
+        hashes: true,
+        index_options: InstallOptions {
+            index_url: Some("https://pkgs.example.invalid/simple".to_string()),
+            extra_index_urls: vec!["https://ci:t0ken@gpu.example.invalid/whl/cu121".to_string()],
+            ..InstallOptions::default()
+        },
+    }
+}
+
+fn snapshot_resolution() -> Resolution {
+    let mut source = fixture("universe.toml");
+    for (candidate, metadata) in gpu_releases() {
+        source.add(candidate, metadata);
+    }
+    lock_with(
+        &source,
+        "app\nweb[fast]\ntzdata; sys_platform == 'linux'\ntorchvision==0.16.0+cu121\nlib\n",
+        &ResolveOptions::default(),
+    )
+    .expect("resolvable")
+}
+
+/// The GPU index's releases, to merge into the universe.
+fn gpu_releases() -> Vec<(Candidate, DistMetadata)> {
+    let source = fixture("gpu.toml");
+    let mut releases = Vec::new();
+    for name in ["torch", "torchvision", "filelock"] {
+        let name = PackageName::from_str(name).expect("valid name");
+        for candidate in source.candidates(&name).expect("in memory") {
+            let metadata = source
+                .metadata(&name, &candidate.version)
+                .expect("known release");
+            releases.push((candidate, metadata));
+        }
+    }
+    releases
+}
+
+#[test]
+fn requirements_lockfile_snapshot_and_round_trip() {
+    let resolution = snapshot_resolution();
+    let text = requirements_lockfile(&resolution, &lockfile_settings());
+    assert!(!text.contains("t0ken"), "credentials are removed");
+    insta::assert_snapshot!(text);
+    let parsed = requirements(&text);
+    let read_back: Vec<(String, String, Vec<String>)> = parsed
+        .requirements
+        .iter()
+        .map(|requirement| {
+            (
+                requirement.name.as_ref().expect("named").to_string(),
+                requirement.specifier.to_string(),
+                requirement.hashes.clone(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, Vec<String>)> = resolution
+        .packages
+        .iter()
+        .map(|package| {
+            let mut hashes: Vec<String> = package
+                .files
+                .iter()
+                .flat_map(|file| file.hashes.clone())
+                .collect();
+            hashes.sort();
+            (
+                package.name.to_string(),
+                format!("=={}", package.version),
+                hashes,
+            )
+        })
+        .collect();
+    assert_eq!(read_back, expected);
+    assert_eq!(
+        parsed.options.extra_index_urls,
+        ["https://gpu.example.invalid/whl/cu121"]
+    );
+}
+
+#[test]
+fn pylock_snapshot_and_round_trip() {
+    let resolution = snapshot_resolution();
+    let text = write_pylock(
+        &resolution,
+        "reqlock lock requirements.in --format pylock",
+        "==3.11.*",
+    );
+    insta::assert_snapshot!(text);
+    let lock = Pylock::parse(&text).expect("valid pylock");
+    let pins: Vec<(String, Option<String>, Option<String>)> = lock
+        .packages
+        .iter()
+        .map(|package| {
+            (
+                package.name.to_string(),
+                package.version.as_ref().map(ToString::to_string),
+                package.index.clone(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, Option<String>, Option<String>)> = resolution
+        .packages
+        .iter()
+        .map(|package| {
+            (
+                package.name.to_string(),
+                Some(package.version.to_string()),
+                Some(package.index.clone()),
+            )
+        })
+        .collect();
+    assert_eq!(pins, expected);
+    let torch = lock
+        .packages
+        .iter()
+        .find(|package| package.name.as_ref() == "torch")
+        .expect("torch is locked");
+    assert_eq!(torch.wheels.len(), 1);
+    assert_eq!(
+        torch.wheels[0].hashes,
+        resolution
+            .packages
+            .iter()
+            .find(|package| package.name.as_ref() == "torch")
+            .expect("torch")
+            .files[0]
+            .hashes
     );
 }

@@ -4,6 +4,8 @@
 
 pub mod conflicts;
 pub mod metadata;
+pub mod output;
+pub mod pylock;
 pub mod range;
 pub mod resolve;
 pub mod source;
