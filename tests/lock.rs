@@ -291,6 +291,26 @@ fn family_rules_of_the_compat_database_steer_the_choice() {
 }
 
 #[test]
+fn local_labels_of_one_family_must_agree() {
+    assert_eq!(
+        pins_with(
+            &fixture("gpu.toml"),
+            "torch==2.1.0+cu121\ntorchvision<0.17\n",
+            &ResolveOptions::default()
+        ),
+        [
+            "filelock==3.13.1",
+            "torch==2.1.0+cu121",
+            "torchvision==0.16.0+cu121"
+        ]
+    );
+    insta::assert_snapshot!(explanation(
+        &fixture("gpu.toml"),
+        "torch==2.1.0+cu121\ntorchvision==0.16.1+cu118\n"
+    ));
+}
+
+#[test]
 fn unsatisfiable_requirements_are_explained() {
     insta::assert_snapshot!(explanation(&fixture("universe.toml"), "alpha\nbeta\n"));
 }

@@ -106,6 +106,45 @@ pub fn conflict_sets(db: &CompatDb) -> Result<Vec<ConflictSet>, ConflictRuleErro
     Ok(sets)
 }
 
+/// Packages whose local labels must agree (`+cu121` with `+cu121`), from a
+/// `build_variants` rule. Members without a label are not constrained: the
+/// default index's builds carry none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SameBuildRule {
+    pub rule: Arc<str>,
+    pub packages: Vec<PackageName>,
+}
+
+/// The local label of a version, `cu121` of `2.1.0+cu121`.
+pub fn local_label(version: &Version) -> Option<String> {
+    let segments = version.local();
+    (!segments.is_empty()).then(|| {
+        segments
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(".")
+    })
+}
+
+/// The same-build rules of every `verified` `build_variants` rule.
+pub fn same_build_rules(db: &CompatDb) -> Result<Vec<SameBuildRule>, ConflictRuleError> {
+    db.build_variants
+        .iter()
+        .filter(|variants| variants.info.evidence == Evidence::Verified)
+        .map(|variants| {
+            Ok(SameBuildRule {
+                rule: Arc::from(variants.info.id.as_str()),
+                packages: variants
+                    .packages
+                    .iter()
+                    .map(|name| package(&variants.info.id, name))
+                    .collect::<Result<_, _>>()?,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +176,12 @@ mod tests {
         assert_eq!(vision.0.as_ref(), "torchvision");
         assert!(vision.1.holds(&version("0.17.0")));
         assert!(!vision.1.holds(&version("0.16.2+cu121")));
+        let builds = same_build_rules(&db).expect("valid names");
+        assert_eq!(&*builds[0].rule, "torch-local-labels");
+        assert_eq!(
+            local_label(&version("2.1.0+cu121")).as_deref(),
+            Some("cu121")
+        );
+        assert_eq!(local_label(&version("2.1.0")), None);
     }
 }

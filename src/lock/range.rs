@@ -21,6 +21,13 @@ impl VersionRange {
     }
 }
 
+impl VersionRange {
+    /// The version, when the set holds exactly one.
+    pub fn only_version(&self) -> Option<&Version> {
+        self.0.as_singleton()
+    }
+}
+
 /// The first version above `version` and all its local builds, when
 /// `version` is a plain public release (`2.1.0` → `2.1.0.post0.dev0`).
 fn after_local_builds(version: &Version) -> Option<Version> {

@@ -5,7 +5,9 @@
 //! adds (as uv models it). Each compat-db conflict is a virtual package with
 //! one version per member: a member in its conflicting range depends on the
 //! virtual package at any version but its own, so when every member is in
-//! range no version is left and the derivation names the rule.
+//! range no version is left and the derivation names the rule. Each
+//! same-build rule is a virtual package whose versions are `0+<label>`: a
+//! labelled member depends on the one for its label, so two labels clash.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -21,7 +23,9 @@ use pubgrub::{
     Map, PackageResolutionStatistics, PubGrubError, ReportFormatter, Reporter, Term, VersionSet,
 };
 
-use super::conflicts::{conflict_sets, ConflictRuleError, ConflictSet};
+use super::conflicts::{
+    conflict_sets, local_label, same_build_rules, ConflictRuleError, ConflictSet,
+};
 use super::metadata::DistMetadata;
 use super::range::VersionRange;
 use super::source::{Candidate, DistFile, PackageSource, SourceError};
@@ -124,8 +128,7 @@ pub fn resolve<S: PackageSource + ?Sized>(
     compat: &CompatDb,
     options: &ResolveOptions,
 ) -> Result<Resolution, LockError> {
-    let conflicts = conflict_sets(compat)?;
-    let provider = Provider::new(source, requirements, environment, conflicts, options)?;
+    let provider = Provider::new(source, requirements, environment, compat, options)?;
     let root_version = Version::new([0]);
     let selected = match pubgrub::resolve(&provider, Node::Root, root_version) {
         Ok(selected) => selected,
@@ -171,6 +174,8 @@ enum Node {
     Extra(PackageName, ExtraName),
     /// Index into the conflict sets, and the rule id for explanations.
     Conflict(usize, Arc<str>),
+    /// A same-build rule, by id.
+    SameBuild(Arc<str>),
 }
 
 impl fmt::Display for Node {
@@ -179,7 +184,7 @@ impl fmt::Display for Node {
             Node::Root => f.write_str("the requirements"),
             Node::Package(name) => write!(f, "{name}"),
             Node::Extra(name, extra) => write!(f, "{name}[{extra}]"),
-            Node::Conflict(_, rule) => write!(f, "compat-db rule `{rule}`"),
+            Node::Conflict(_, rule) | Node::SameBuild(rule) => write!(f, "compat-db rule `{rule}`"),
         }
     }
 }
@@ -226,6 +231,8 @@ struct Provider<'a, S: PackageSource + ?Sized> {
     conflicts: Vec<ConflictSet>,
     /// For each package, the conflicts it is a member of and its slot there.
     memberships: HashMap<PackageName, Vec<(usize, usize)>>,
+    /// For each package, the same-build rules it is a member of.
+    same_build: HashMap<PackageName, Vec<Arc<str>>>,
     candidates: RefCell<HashMap<PackageName, Rc<Vec<Candidate>>>>,
     metadata: RefCell<HashMap<(PackageName, Version), Rc<DistMetadata>>>,
     /// The packages each chosen (node, version) depends on.
@@ -239,7 +246,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         source: &'a S,
         requirements: &RequirementSet,
         environment: &'a MarkerEnvironment,
-        conflicts: Vec<ConflictSet>,
+        compat: &CompatDb,
         options: &'a ResolveOptions,
     ) -> Result<Provider<'a, S>, LockError> {
         let mut root: BTreeMap<Node, VersionRange> = BTreeMap::new();
@@ -307,6 +314,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                 }
             }
         }
+        let conflicts = conflict_sets(compat)?;
         let mut memberships: HashMap<PackageName, Vec<(usize, usize)>> = HashMap::new();
         for (index, set) in conflicts.iter().enumerate() {
             for (slot, (name, _)) in set.members.iter().enumerate() {
@@ -314,6 +322,15 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                     .entry(name.clone())
                     .or_default()
                     .push((index, slot));
+            }
+        }
+        let mut same_build: HashMap<PackageName, Vec<Arc<str>>> = HashMap::new();
+        for rule in same_build_rules(compat)? {
+            for name in rule.packages {
+                same_build
+                    .entry(name)
+                    .or_default()
+                    .push(Arc::clone(&rule.rule));
             }
         }
         Ok(Provider {
@@ -327,6 +344,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
             pins,
             conflicts,
             memberships,
+            same_build,
             candidates: RefCell::default(),
             metadata: RefCell::default(),
             edges: RefCell::default(),
@@ -509,6 +527,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                     }
                 }
                 self.add_conflict_guards(name, version, &mut dependencies);
+                self.add_same_build(name, version, &mut dependencies);
             }
             Some(extra) => {
                 dependencies.insert(
@@ -553,6 +572,24 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         }
     }
 
+    fn add_same_build(
+        &self,
+        name: &PackageName,
+        version: &Version,
+        dependencies: &mut BTreeMap<Node, VersionRange>,
+    ) {
+        if !version.is_local() {
+            return;
+        }
+        let label = Version::new([0]).with_local(version.local().to_vec());
+        for rule in self.same_build.get(name).into_iter().flatten() {
+            dependencies.insert(
+                Node::SameBuild(Arc::clone(rule)),
+                VersionRange::singleton(label.clone()),
+            );
+        }
+    }
+
     fn record_edges(&self, node: &Node, version: &Version, dependencies: &Constraints) {
         let names = dependencies
             .iter()
@@ -576,7 +613,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         for (node, version) in &selected {
             let parent = match node {
                 Node::Package(name) | Node::Extra(name, _) => name,
-                Node::Root | Node::Conflict(..) => continue,
+                Node::Root | Node::Conflict(..) | Node::SameBuild(_) => continue,
             };
             let key = ((*node).clone(), (*version).clone());
             for child in edges.get(&key).into_iter().flatten() {
@@ -661,7 +698,7 @@ impl<S: PackageSource + ?Sized> DependencyProvider for Provider<'_, S> {
         // Packages that caused conflicts are decided first; conflict guards
         // never need a decision to be useful, so they come last.
         let kind = match package {
-            Node::Conflict(..) => 0,
+            Node::Conflict(..) | Node::SameBuild(_) => 0,
             _ => 1,
         };
         (statistics.conflict_count(), kind)
@@ -678,6 +715,7 @@ impl<S: PackageSource + ?Sized> DependencyProvider for Provider<'_, S> {
                 .rev()
                 .map(conflict_slot)
                 .find(|slot| range.contains(slot))),
+            Node::SameBuild(_) => Ok(range.only_version().cloned()),
             Node::Package(name) | Node::Extra(name, _) => self.choose_release(name, range),
         }
     }
@@ -694,7 +732,9 @@ impl<S: PackageSource + ?Sized> DependencyProvider for Provider<'_, S> {
                     .map(|(node, range)| (node.clone(), range.clone()))
                     .collect(),
             ),
-            Node::Conflict(..) => Dependencies::Available(Constraints::default()),
+            Node::Conflict(..) | Node::SameBuild(_) => {
+                Dependencies::Available(Constraints::default())
+            }
             Node::Package(name) => self.package_dependencies(name, version, None)?,
             Node::Extra(name, extra) => self.package_dependencies(name, version, Some(extra))?,
         };
@@ -723,7 +763,7 @@ fn explain(tree: &DerivationTree<Node, VersionRange, Unusable>, compat: &CompatD
         .packages()
         .into_iter()
         .filter_map(|node| match node {
-            Node::Conflict(_, rule) => Some(&**rule),
+            Node::Conflict(_, rule) | Node::SameBuild(rule) => Some(&**rule),
             _ => None,
         })
         .collect();
@@ -748,6 +788,22 @@ fn rule_note(rule: &str, compat: &CompatDb) -> String {
             broken.info.source
         );
     }
+    if let Some(variants) = compat
+        .build_variants
+        .iter()
+        .find(|variants| variants.info.id == rule)
+    {
+        return format!(
+            "compat-db rule `{rule}`: {} must all be the same build (local label){}\n  source: {}",
+            variants.packages.join(", "),
+            variants
+                .symptom
+                .as_deref()
+                .map(|symptom| format!("; otherwise: {symptom}"))
+                .unwrap_or_default(),
+            variants.info.source
+        );
+    }
     match compat.families.iter().find(|family| family.info.id == rule) {
         Some(family) => format!(
             "compat-db rule `{rule}`: {} releases must match{}\n  source: {}",
@@ -770,7 +826,7 @@ struct Explainer;
 fn term_text(node: &Node, range: &VersionRange) -> String {
     match node {
         Node::Package(_) | Node::Extra(..) => format!("{node}{range}"),
-        Node::Root | Node::Conflict(..) => node.to_string(),
+        Node::Root | Node::Conflict(..) | Node::SameBuild(_) => node.to_string(),
     }
 }
 
@@ -802,6 +858,16 @@ impl ReportFormatter<Node, VersionRange, Unusable> for Explainer {
                 "{} is part of the known-broken combination `{rule}` (compat-db)",
                 term_text(node, range)
             ),
+            External::FromDependencyOf(node, range, Node::SameBuild(rule), label) => {
+                let label = label
+                    .only_version()
+                    .and_then(local_label)
+                    .unwrap_or_default();
+                format!(
+                    "{} is a `+{label}` build (compat-db rule `{rule}`: one build for all members)",
+                    term_text(node, range)
+                )
+            }
             External::FromDependencyOf(node, range, dependency, dependency_range) => format!(
                 "{} depends on {}",
                 term_text(node, range),
@@ -834,7 +900,7 @@ impl ReportFormatter<Node, VersionRange, Unusable> for Explainer {
                 let negatives: Vec<String> = slice
                     .iter()
                     .filter_map(|(node, term)| match (node, term) {
-                        (Node::Conflict(_, rule), Term::Negative(_)) => {
+                        (Node::Conflict(_, rule) | Node::SameBuild(rule), Term::Negative(_)) => {
                             Some(format!("compat-db rule `{rule}` to allow it"))
                         }
                         (_, Term::Negative(range)) => Some(term_text(node, range)),
