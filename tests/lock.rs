@@ -11,7 +11,9 @@ use reqlock::compat::CompatDb;
 use reqlock::lock::metadata::DistMetadata;
 use reqlock::lock::output::{requirements_lockfile, LockfileSettings};
 use reqlock::lock::pylock::{write_pylock, Pylock};
-use reqlock::lock::resolve::{resolve, LockError, Resolution, ResolveOptions, Upgrade};
+use reqlock::lock::resolve::{
+    locked_versions, resolve, LockError, Resolution, ResolveOptions, Upgrade,
+};
 use reqlock::lock::source::{Candidate, InMemorySource, PackageSource};
 use reqlock::lock::target::{cpython_environment, Platform};
 use reqlock::requirements::{parse_text, InstallOptions, ParseSettings, RequirementSet};
@@ -426,6 +428,16 @@ fn requirements_lockfile_snapshot_and_round_trip() {
         })
         .collect();
     assert_eq!(read_back, expected);
+    let kept: Vec<String> = locked_versions(&parsed)
+        .iter()
+        .map(|(name, version)| format!("{name}=={version}"))
+        .collect();
+    let locked: Vec<String> = resolution
+        .packages
+        .iter()
+        .map(|package| format!("{}=={}", package.name, package.version))
+        .collect();
+    assert_eq!(kept, locked);
     assert_eq!(
         parsed.options.extra_index_urls,
         ["https://gpu.example.invalid/whl/cu121"]
