@@ -126,6 +126,28 @@ fn extras_add_their_dependencies_and_markers_are_evaluated() {
 }
 
 #[test]
+fn core_metadata_files_drive_resolution() {
+    assert_eq!(
+        pins("described[speed]\n"),
+        ["base==1.0", "described==1.0", "ujson==5.9.0"]
+    );
+}
+
+#[test]
+fn hashes_can_be_left_out() {
+    let settings = LockfileSettings {
+        hashes: false,
+        ..lockfile_settings()
+    };
+    let text = requirements_lockfile(&snapshot_resolution(), &settings);
+    assert!(!text.contains("--hash"), "{text}");
+    assert!(
+        text.contains("\ntorch==2.1.0+cu121\n    # via torchvision\n"),
+        "{text}"
+    );
+}
+
+#[test]
 fn constraints_limit_versions_and_add_nothing() {
     let dir = tempfile::tempdir().expect("temporary folder");
     std::fs::write(
@@ -352,15 +374,14 @@ fn unknown_packages_and_direct_references_are_reported() {
 }
 
 fn lockfile_settings() -> LockfileSettings {
-    LockfileSettings {
-        command: "reqlock lock requirements.in -o requirements.txt".to_string(),
-        hashes: true,
-        index_options: InstallOptions {
+    LockfileSettings::new(
+        "reqlock lock requirements.in -o requirements.txt",
+        InstallOptions {
             index_url: Some("https://pkgs.example.invalid/simple".to_string()),
             extra_index_urls: vec!["https://ci:t0ken@gpu.example.invalid/whl/cu121".to_string()],
             ..InstallOptions::default()
         },
-    }
+    )
 }
 
 fn snapshot_resolution() -> Resolution {

@@ -21,6 +21,17 @@ pub struct LockfileSettings {
     pub index_options: InstallOptions,
 }
 
+impl LockfileSettings {
+    /// Hashes on, as `reqlock lock` writes by default.
+    pub fn new(command: impl Into<String>, index_options: InstallOptions) -> LockfileSettings {
+        LockfileSettings {
+            command: command.into(),
+            hashes: true,
+            index_options,
+        }
+    }
+}
+
 /// `https://user:token@host/simple` → `https://host/simple`: lockfiles are
 /// committed, credentials must not be.
 pub fn without_credentials(url: &str) -> String {

@@ -96,6 +96,9 @@ impl InMemorySource {
     /// index = "https://other.invalid/"   # optional, else default-index
     /// files = [{ filename = "a-1.0-py3-none-any.whl", hashes = ["sha256:..."], upload-time = "2024-01-01T00:00:00Z" }]
     /// ```
+    ///
+    /// Instead of `requires-dist`, `provides-extra` and `requires-python`, a
+    /// release may give its whole core metadata as `metadata = """..."""`.
     pub fn from_fixture(text: &str) -> Result<InMemorySource, FixtureError> {
         let fixture: Fixture = toml::from_str(text).map_err(|err| FixtureError {
             message: err.message().to_string(),
@@ -148,14 +151,33 @@ impl InMemorySource {
                     .index
                     .unwrap_or_else(|| fixture.default_index.clone()),
             };
-            let metadata = DistMetadata {
-                name,
-                version,
-                requires_dist,
-                requires_python,
-                provides_extra,
-                metadata_version: Some("2.1".to_string()),
-                dynamic: Vec::new(),
+            let metadata = match &release.metadata {
+                Some(text) => {
+                    let parsed = DistMetadata::parse(text)
+                        .map_err(|err| invalid("metadata", err.to_string()))?;
+                    if parsed.name != name || parsed.version != version {
+                        return Err(invalid(
+                            "metadata",
+                            format!("it describes {} {}", parsed.name, parsed.version),
+                        ));
+                    }
+                    parsed
+                }
+                None => DistMetadata {
+                    name,
+                    version,
+                    requires_dist,
+                    requires_python: requires_python.clone(),
+                    provides_extra,
+                    metadata_version: Some("2.1".to_string()),
+                    dynamic: Vec::new(),
+                },
+            };
+            let candidate = Candidate {
+                requires_python: candidate
+                    .requires_python
+                    .or_else(|| metadata.requires_python.clone()),
+                ..candidate
             };
             source.add(candidate, metadata);
         }
@@ -222,6 +244,7 @@ struct FixtureRelease {
     index: Option<String>,
     #[serde(default)]
     files: Vec<FixtureFile>,
+    metadata: Option<String>,
 }
 
 #[derive(Deserialize)]
