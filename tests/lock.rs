@@ -196,6 +196,20 @@ fn requires_python_is_honoured() {
 }
 
 #[test]
+fn releases_need_a_file_the_target_can_install() {
+    assert_eq!(pins("native\n"), ["native==1.0"]);
+    let linux = explanation(&fixture("universe.toml"), "native>=2\n");
+    assert!(
+        linux.contains("native==2.0 has no file the target can install"),
+        "{linux}"
+    );
+    // `--no-binary` leaves only the sdist of 1.0.
+    assert_eq!(pins("--no-binary native\nnative\n"), ["native==1.0"]);
+    // `--only-binary :all:` leaves the Linux wheel of 1.0.
+    assert_eq!(pins("--only-binary :all:\nnative\n"), ["native==1.0"]);
+}
+
+#[test]
 fn exclude_newer_ignores_later_uploads() {
     assert_eq!(pins("dated\n"), ["dated==2.0"]);
     let options = ResolveOptions {

@@ -19,3 +19,4 @@ pub mod resolve;
 pub mod source;
 pub mod target;
 pub mod timestamp;
+pub mod wheel;

@@ -30,6 +30,7 @@ use super::metadata::DistMetadata;
 use super::range::VersionRange;
 use super::source::{Candidate, DistFile, PackageSource, SourceError};
 use super::timestamp::Timestamp;
+use super::wheel::is_installable;
 use crate::compat::CompatDb;
 use crate::requirements::RequirementSet;
 
@@ -213,6 +214,7 @@ enum Unusable {
     RequiresPython(VersionSpecifiers),
     Yanked(String),
     DirectReference(String),
+    NoInstallableFile,
 }
 
 impl fmt::Display for Unusable {
@@ -224,6 +226,9 @@ impl fmt::Display for Unusable {
             Unusable::DirectReference(requirement) => {
                 write!(f, "depends on `{requirement}`, which is not on an index")
             }
+            Unusable::NoInstallableFile => f.write_str(
+                "has no file the target can install (no matching wheel, no usable sdist)",
+            ),
         }
     }
 }
@@ -251,6 +256,9 @@ struct Provider<'a, S: PackageSource + ?Sized> {
     memberships: HashMap<PackageName, Vec<(usize, usize)>>,
     /// For each package, the same-build rules it is a member of.
     same_build: HashMap<PackageName, Vec<Arc<str>>>,
+    /// `--only-binary` and `--no-binary`, canonical names or `:all:`.
+    only_binary: BTreeSet<String>,
+    no_binary: BTreeSet<String>,
     candidates: RefCell<HashMap<PackageName, Rc<Vec<Candidate>>>>,
     metadata: RefCell<HashMap<(PackageName, Version), Rc<DistMetadata>>>,
     /// The packages each chosen (node, version) depends on.
@@ -363,6 +371,8 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
             conflicts,
             memberships,
             same_build,
+            only_binary: requirements.options.only_binary.clone(),
+            no_binary: requirements.options.no_binary.clone(),
             candidates: RefCell::default(),
             metadata: RefCell::default(),
             edges: RefCell::default(),
@@ -462,12 +472,42 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         &self.environment.python_full_version().version
     }
 
+    /// pip's `FormatControl.get_allowed_formats`: a name beats `:all:`,
+    /// `--only-binary` beats `--no-binary`.
+    fn is_usable_file(&self, name: &PackageName, file: &DistFile) -> bool {
+        let name = name.as_ref();
+        let (wheels, sdists) = if self.only_binary.contains(name) {
+            (true, false)
+        } else if self.no_binary.contains(name) {
+            (false, true)
+        } else if self.only_binary.contains(":all:") {
+            (true, false)
+        } else if self.no_binary.contains(":all:") {
+            (false, true)
+        } else {
+            (true, true)
+        };
+        if file.is_wheel() {
+            wheels && is_installable(&file.filename, self.environment)
+        } else {
+            sdists
+        }
+    }
+
     /// Whether a release cannot be used, and why.
     fn unusable(&self, name: &PackageName, candidate: &Candidate) -> Option<Unusable> {
         if let Some(range) = &candidate.requires_python {
             if !range.contains(self.python()) {
                 return Some(Unusable::RequiresPython(range.clone()));
             }
+        }
+        if !candidate.files.is_empty()
+            && !candidate
+                .files
+                .iter()
+                .any(|file| self.is_usable_file(name, file))
+        {
+            return Some(Unusable::NoInstallableFile);
         }
         let reason = candidate.yanked.as_ref()?;
         let pinned = self.pins.get(name).is_some_and(|pins| {
