@@ -11,6 +11,7 @@ pub mod commands;
 pub mod compat;
 pub mod diagnostic;
 pub mod index;
+pub mod lock;
 pub mod report;
 pub mod requirements;
 pub mod resolve;

@@ -1,0 +1,531 @@
+//! Resolution of `reqlock lock` against in-memory indexes read from
+//! `tests/fixtures/lock/`: no network anywhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep508_rs::pep440_rs::Version;
+use pep508_rs::PackageName;
+use reqlock::compat::CompatDb;
+use reqlock::lock::metadata::DistMetadata;
+use reqlock::lock::output::{requirements_lockfile, LockfileSettings};
+use reqlock::lock::pylock::{write_pylock, Pylock};
+use reqlock::lock::resolve::{
+    locked_versions, resolve, LockError, Resolution, ResolveOptions, Upgrade,
+};
+use reqlock::lock::source::{Candidate, InMemorySource, PackageSource};
+use reqlock::lock::target::{cpython_environment, Platform};
+use reqlock::requirements::{parse_text, InstallOptions, ParseSettings, RequirementSet};
+
+fn fixture(name: &str) -> InMemorySource {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lock")
+        .join(name);
+    let text = std::fs::read_to_string(&path).expect("fixture exists");
+    InMemorySource::from_fixture(&text).expect("valid fixture")
+}
+
+fn requirements(text: &str) -> RequirementSet {
+    let settings = ParseSettings {
+        working_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        lookup_var: Box::new(|_| None),
+    };
+    parse_text(Path::new("requirements.in"), text, &settings).expect("valid requirements")
+}
+
+fn lock_with(
+    source: &InMemorySource,
+    text: &str,
+    options: &ResolveOptions,
+) -> Result<Resolution, LockError> {
+    let environment = cpython_environment("3.11", Platform::LinuxX86_64).expect("valid target");
+    let compat = CompatDb::bundled().expect("bundled database");
+    resolve(source, &requirements(text), &environment, &compat, options)
+}
+
+fn pins_with(source: &InMemorySource, text: &str, options: &ResolveOptions) -> Vec<String> {
+    let resolution = lock_with(source, text, options).expect("resolvable");
+    resolution
+        .packages
+        .iter()
+        .map(|package| format!("{}=={}", package.name, package.version))
+        .collect()
+}
+
+fn pins(text: &str) -> Vec<String> {
+    pins_with(&fixture("universe.toml"), text, &ResolveOptions::default())
+}
+
+fn explanation(source: &InMemorySource, text: &str) -> String {
+    match lock_with(source, text, &ResolveOptions::default()) {
+        Err(LockError::NoSolution { explanation }) => explanation,
+        other => panic!("expected no solution, got {other:?}"),
+    }
+}
+
+fn name(text: &str) -> PackageName {
+    PackageName::from_str(text).expect("valid name")
+}
+
+#[test]
+fn linear_chain_takes_the_newest_releases_that_fit() {
+    assert_eq!(pins("app\n"), ["app==2.0", "base==1.5", "lib==3.0"]);
+}
+
+#[test]
+fn diamond_meets_both_ranges() {
+    assert_eq!(
+        pins("left\nright\n"),
+        ["left==1.0", "right==1.0", "shared==2.0"]
+    );
+}
+
+#[test]
+fn backtracks_from_the_newest_release() {
+    assert_eq!(
+        pins("picker\nhelper\n"),
+        ["helper==1.0", "picker==1.0", "tool==1.0"]
+    );
+}
+
+#[test]
+fn extras_add_their_dependencies_and_markers_are_evaluated() {
+    assert_eq!(pins("web\n"), ["core==1.0", "web==1.0"]);
+    assert_eq!(
+        pins("web[fast]\n"),
+        ["core==1.0", "ujson==5.9.0", "web==1.0"]
+    );
+    // An extra that requires another extra of its own package.
+    assert_eq!(
+        pins("web[all]\n"),
+        ["core==1.0", "ujson==5.9.0", "web==1.0"]
+    );
+    assert_eq!(
+        pins("tzdata; sys_platform == 'win32'\nweb\n"),
+        ["core==1.0", "web==1.0"]
+    );
+    let resolution = lock_with(
+        &fixture("universe.toml"),
+        "tzdata; sys_platform == 'linux'\nweb[fast]\n",
+        &ResolveOptions::default(),
+    )
+    .expect("resolvable");
+    let tzdata = &resolution.packages[1];
+    assert_eq!(tzdata.name.as_ref(), "tzdata");
+    assert_eq!(tzdata.marker.as_deref(), Some("sys_platform == 'linux'"));
+    let ujson = &resolution.packages[2];
+    assert_eq!(
+        ujson
+            .via
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["web"]
+    );
+}
+
+#[test]
+fn core_metadata_files_drive_resolution() {
+    assert_eq!(
+        pins("described[speed]\n"),
+        ["base==1.0", "described==1.0", "ujson==5.9.0"]
+    );
+}
+
+#[test]
+fn hashes_can_be_left_out() {
+    let settings = LockfileSettings {
+        hashes: false,
+        ..lockfile_settings()
+    };
+    let text = requirements_lockfile(&snapshot_resolution(), &settings);
+    assert!(!text.contains("--hash"), "{text}");
+    assert!(
+        text.contains("\ntorch==2.1.0+cu121\n    # via torchvision\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn constraints_limit_versions_and_add_nothing() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    std::fs::write(
+        dir.path().join("constraints.txt"),
+        "base<1.5\nshared==1.0\n",
+    )
+    .expect("write constraints");
+    let text = format!("-c {}\napp\n", dir.path().join("constraints.txt").display());
+    assert_eq!(pins(&text), ["app==2.0", "base==1.0", "lib==3.0"]);
+}
+
+#[test]
+fn yanked_releases_only_when_pinned() {
+    assert_eq!(pins("flaky\n"), ["flaky==1.0"]);
+    assert_eq!(pins("flaky==1.1\n"), ["flaky==1.1"]);
+    let explanation = explanation(&fixture("universe.toml"), "flaky>1.0\n");
+    assert!(
+        explanation.contains("flaky==1.1 is yanked (broken wheel)"),
+        "{explanation}"
+    );
+}
+
+#[test]
+fn pre_releases_only_when_asked_for_or_alone() {
+    assert_eq!(pins("edge\n"), ["edge==1.9"]);
+    assert_eq!(pins("edge>=2.0b1\n"), ["edge==2.0b1"]);
+    let pre = ResolveOptions {
+        prereleases: true,
+        ..ResolveOptions::default()
+    };
+    assert_eq!(
+        pins_with(&fixture("universe.toml"), "edge\n", &pre),
+        ["edge==2.0b1"]
+    );
+    assert_eq!(pins("nightly\n"), ["nightly==0.1.dev3"]);
+}
+
+#[test]
+fn requires_python_is_honoured() {
+    assert_eq!(pins("modern\n"), ["modern==1.0"]);
+    let explanation = explanation(&fixture("universe.toml"), "modern>=2\n");
+    assert!(
+        explanation.contains("modern==2.0 requires Python >=3.12"),
+        "{explanation}"
+    );
+}
+
+#[test]
+fn releases_need_a_file_the_target_can_install() {
+    assert_eq!(pins("native\n"), ["native==1.0"]);
+    let linux = explanation(&fixture("universe.toml"), "native>=2\n");
+    assert!(
+        linux.contains("native==2.0 has no file the target can install"),
+        "{linux}"
+    );
+    // `--no-binary` leaves only the sdist of 1.0.
+    assert_eq!(pins("--no-binary native\nnative\n"), ["native==1.0"]);
+    // `--only-binary :all:` leaves the Linux wheel of 1.0.
+    assert_eq!(pins("--only-binary :all:\nnative\n"), ["native==1.0"]);
+}
+
+#[test]
+fn exclude_newer_ignores_later_uploads() {
+    assert_eq!(pins("dated\n"), ["dated==2.0"]);
+    let options = ResolveOptions {
+        exclude_newer: Some("2024-01-01".parse().expect("valid date")),
+        ..ResolveOptions::default()
+    };
+    assert_eq!(
+        pins_with(&fixture("universe.toml"), "dated\n", &options),
+        ["dated==1.0"]
+    );
+}
+
+#[test]
+fn preferences_are_kept_until_released_by_upgrade() {
+    let source = fixture("universe.toml");
+    let preferences = BTreeMap::from([
+        (
+            name("steady"),
+            Version::from_str("1.1").expect("valid version"),
+        ),
+        (
+            name("base"),
+            Version::from_str("1.0").expect("valid version"),
+        ),
+    ]);
+    let keep = ResolveOptions {
+        preferences: preferences.clone(),
+        ..ResolveOptions::default()
+    };
+    assert_eq!(pins_with(&source, "steady\n", &keep), ["steady==1.1"]);
+    // A preference outside the new range gives way.
+    assert_eq!(pins_with(&source, "steady>1.1\n", &keep), ["steady==1.2"]);
+    let all = ResolveOptions {
+        upgrade: Upgrade::All,
+        ..keep.clone()
+    };
+    assert_eq!(pins_with(&source, "steady\n", &all), ["steady==1.2"]);
+    let one = ResolveOptions {
+        upgrade: Upgrade::Packages(BTreeSet::from([name("steady")])),
+        ..keep
+    };
+    assert_eq!(
+        pins_with(&source, "steady\nlib\n", &one),
+        ["base==1.0", "lib==3.0", "steady==1.2"]
+    );
+}
+
+#[test]
+fn a_second_index_provides_local_builds() {
+    let source = fixture("gpu.toml");
+    let resolution = lock_with(
+        &source,
+        "torch==2.1.0+cu121\ntorchvision\n",
+        &ResolveOptions::default(),
+    )
+    .expect("resolvable");
+    let pinned: Vec<(String, &str)> = resolution
+        .packages
+        .iter()
+        .map(|package| {
+            (
+                format!("{}=={}", package.name, package.version),
+                package.index.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pinned,
+        [
+            (
+                "filelock==3.13.1".to_string(),
+                "https://pkgs.example.invalid/simple"
+            ),
+            (
+                "torch==2.1.0+cu121".to_string(),
+                "https://gpu.example.invalid/whl/cu121"
+            ),
+            (
+                "torchvision==0.16.0+cu121".to_string(),
+                "https://gpu.example.invalid/whl/cu121"
+            ),
+        ]
+    );
+    // `torch==2.1.0` in torchvision's metadata admits the local build.
+    assert_eq!(
+        pins_with(
+            &source,
+            "torchvision==0.16.0+cu121\n",
+            &ResolveOptions::default()
+        ),
+        [
+            "filelock==3.13.1",
+            "torch==2.1.0+cu121",
+            "torchvision==0.16.0+cu121"
+        ]
+    );
+}
+
+#[test]
+fn family_rules_of_the_compat_database_steer_the_choice() {
+    // Without the torch-family rule torchvision 0.17.1 (newest, no torch
+    // pin) would be taken next to torch 2.1.
+    assert_eq!(
+        pins_with(
+            &fixture("gpu.toml"),
+            "torch<2.2\ntorchvision\n",
+            &ResolveOptions::default()
+        ),
+        [
+            "filelock==3.13.1",
+            "torch==2.1.0+cu121",
+            "torchvision==0.16.0+cu121"
+        ]
+    );
+    let explanation = explanation(&fixture("gpu.toml"), "torch<2.2\ntorchvision==0.17.1\n");
+    assert!(explanation.contains("`torch-family`"), "{explanation}");
+}
+
+#[test]
+fn local_labels_of_one_family_must_agree() {
+    assert_eq!(
+        pins_with(
+            &fixture("gpu.toml"),
+            "torch==2.1.0+cu121\ntorchvision<0.17\n",
+            &ResolveOptions::default()
+        ),
+        [
+            "filelock==3.13.1",
+            "torch==2.1.0+cu121",
+            "torchvision==0.16.0+cu121"
+        ]
+    );
+    insta::assert_snapshot!(explanation(
+        &fixture("gpu.toml"),
+        "torch==2.1.0+cu121\ntorchvision==0.16.1+cu118\n"
+    ));
+}
+
+#[test]
+fn unsatisfiable_requirements_are_explained() {
+    insta::assert_snapshot!(explanation(&fixture("universe.toml"), "alpha\nbeta\n"));
+}
+
+#[test]
+fn known_broken_combinations_are_avoided() {
+    assert_eq!(
+        pins("fastapi\npydantic\n"),
+        ["fastapi==0.99.1", "pydantic==1.10.13"]
+    );
+}
+
+#[test]
+fn known_broken_combinations_name_the_rule_when_unavoidable() {
+    let explanation = explanation(&fixture("universe.toml"), "fastapi\npydantic>=2\n");
+    assert!(explanation.contains("fastapi-pydantic2"), "{explanation}");
+    insta::assert_snapshot!(explanation);
+}
+
+#[test]
+fn unknown_packages_and_direct_references_are_reported() {
+    let missing = explanation(&fixture("universe.toml"), "app\nnowhere>=1\n");
+    assert!(
+        missing.contains("there is no release of nowhere"),
+        "{missing}"
+    );
+    let err = lock_with(
+        &fixture("universe.toml"),
+        "pkg @ https://files.example.invalid/pkg-1.0.tar.gz\n",
+        &ResolveOptions::default(),
+    )
+    .expect_err("a path cannot be locked");
+    assert!(
+        matches!(err, LockError::DirectReference { line: 1, .. }),
+        "{err}"
+    );
+}
+
+fn lockfile_settings() -> LockfileSettings {
+    LockfileSettings::new(
+        "reqlock lock requirements.in -o requirements.txt",
+        InstallOptions {
+            index_url: Some("https://pkgs.example.invalid/simple".to_string()),
+            extra_index_urls: vec!["https://ci:t0ken@gpu.example.invalid/whl/cu121".to_string()],
+            ..InstallOptions::default()
+        },
+    )
+}
+
+fn snapshot_resolution() -> Resolution {
+    let mut source = fixture("universe.toml");
+    for (candidate, metadata) in gpu_releases() {
+        source.add(candidate, metadata);
+    }
+    lock_with(
+        &source,
+        "app\nweb[fast]\ntzdata; sys_platform == 'linux'\ntorchvision==0.16.0+cu121\nlib\n",
+        &ResolveOptions::default(),
+    )
+    .expect("resolvable")
+}
+
+/// The GPU index's releases, to merge into the universe.
+fn gpu_releases() -> Vec<(Candidate, DistMetadata)> {
+    let source = fixture("gpu.toml");
+    let mut releases = Vec::new();
+    for name in ["torch", "torchvision", "filelock"] {
+        let name = PackageName::from_str(name).expect("valid name");
+        for candidate in source.candidates(&name).expect("in memory") {
+            let metadata = source
+                .metadata(&name, &candidate.version)
+                .expect("known release");
+            releases.push((candidate, metadata));
+        }
+    }
+    releases
+}
+
+#[test]
+fn requirements_lockfile_snapshot_and_round_trip() {
+    let resolution = snapshot_resolution();
+    let text = requirements_lockfile(&resolution, &lockfile_settings());
+    assert!(!text.contains("t0ken"), "credentials are removed");
+    insta::assert_snapshot!(text);
+    let parsed = requirements(&text);
+    let read_back: Vec<(String, String, Vec<String>)> = parsed
+        .requirements
+        .iter()
+        .map(|requirement| {
+            (
+                requirement.name.as_ref().expect("named").to_string(),
+                requirement.specifier.to_string(),
+                requirement.hashes.clone(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, Vec<String>)> = resolution
+        .packages
+        .iter()
+        .map(|package| {
+            let mut hashes: Vec<String> = package
+                .files
+                .iter()
+                .flat_map(|file| file.hashes.clone())
+                .collect();
+            hashes.sort();
+            (
+                package.name.to_string(),
+                format!("=={}", package.version),
+                hashes,
+            )
+        })
+        .collect();
+    assert_eq!(read_back, expected);
+    let kept: Vec<String> = locked_versions(&parsed)
+        .iter()
+        .map(|(name, version)| format!("{name}=={version}"))
+        .collect();
+    let locked: Vec<String> = resolution
+        .packages
+        .iter()
+        .map(|package| format!("{}=={}", package.name, package.version))
+        .collect();
+    assert_eq!(kept, locked);
+    assert_eq!(
+        parsed.options.extra_index_urls,
+        ["https://gpu.example.invalid/whl/cu121"]
+    );
+}
+
+#[test]
+fn pylock_snapshot_and_round_trip() {
+    let resolution = snapshot_resolution();
+    let text = write_pylock(
+        &resolution,
+        "reqlock lock requirements.in --format pylock",
+        "==3.11.*",
+    );
+    insta::assert_snapshot!(text);
+    let lock = Pylock::parse(&text).expect("valid pylock");
+    let pins: Vec<(String, Option<String>, Option<String>)> = lock
+        .packages
+        .iter()
+        .map(|package| {
+            (
+                package.name.to_string(),
+                package.version.as_ref().map(ToString::to_string),
+                package.index.clone(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, Option<String>, Option<String>)> = resolution
+        .packages
+        .iter()
+        .map(|package| {
+            (
+                package.name.to_string(),
+                Some(package.version.to_string()),
+                Some(package.index.clone()),
+            )
+        })
+        .collect();
+    assert_eq!(pins, expected);
+    let torch = lock
+        .packages
+        .iter()
+        .find(|package| package.name.as_ref() == "torch")
+        .expect("torch is locked");
+    assert_eq!(torch.wheels.len(), 1);
+    assert_eq!(
+        torch.wheels[0].hashes,
+        resolution
+            .packages
+            .iter()
+            .find(|package| package.name.as_ref() == "torch")
+            .expect("torch")
+            .files[0]
+            .hashes
+    );
+}
