@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::time::Duration;
 
 use pep508_rs::pep440_rs::Version;
@@ -19,6 +20,7 @@ use crate::index::cache::{Answer, Cache};
 use crate::index::client::{CacheMode, ClientSettings, IndexClient};
 use crate::index::discovery::{self, IndexConfig, IndexFlags, ProcessEnvironment};
 use crate::index::filename;
+use crate::index::page::VersionFilter;
 use crate::report::{self, json::IndexContext, json::Summary};
 use crate::requirements::{self, InstallOptions, ParseSettings, RequirementSet};
 use crate::resolve::{self, Policy, Resolution, Sources, Target};
@@ -507,7 +509,12 @@ fn releases_on_index(
         .map_err(|err| usage_error(err.to_string()))?;
     let urls: Vec<_> = sources.indexes.iter().map(|i| i.url.clone()).collect();
     let progress = progress_bar(Format::Table);
-    let fetched = client.fetch_all(&urls, &[], packages, &progress);
+    // Only the names of the releases are needed, not their files.
+    let wanted: Vec<(String, VersionFilter)> = packages
+        .iter()
+        .map(|package| (package.clone(), VersionFilter::names_only()))
+        .collect();
+    let fetched = client.fetch_all(&urls, &[], &wanted, &progress);
     progress.finish_and_clear();
     let mut available = BTreeMap::new();
     let mut unreachable = false;
@@ -519,7 +526,12 @@ fn releases_on_index(
                     page.files
                         .iter()
                         .filter_map(|file| filename::parse(&file.filename, package))
-                        .map(|parsed| parsed.version),
+                        .map(|parsed| parsed.version)
+                        .chain(
+                            page.omitted_versions
+                                .iter()
+                                .filter_map(|version| Version::from_str(version).ok()),
+                        ),
                 ),
                 Some(Ok(Answer::NotFound)) | None => {}
                 Some(Err(err)) => {

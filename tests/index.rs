@@ -746,3 +746,81 @@ fn live_db_check_finds_the_articles_unreleased_versions() {
         "{stderr}"
     );
 }
+
+/// Starting Python and importing pip costs more than a warm audit, so its
+/// answers (pip's default index, the target) are remembered per interpreter.
+#[test]
+fn the_local_pythons_answers_are_remembered() {
+    let Ok(real) = which_python3() else {
+        return;
+    };
+    let workspace = Workspace::new("six==1.16.0\n");
+    let bin = workspace.dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let counter = workspace.dir.path().join("python-runs");
+    let wrapper = bin.join("python3");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho run >> '{}'\nexec '{}' \"$@\"\n",
+            counter.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let audit = || {
+        let mut command = Command::cargo_bin("reqlock").expect("binary built");
+        command
+            .args([
+                "audit",
+                "--offline",
+                "--fail-on",
+                "never",
+                "requirements.txt",
+            ])
+            .current_dir(workspace.dir.path())
+            .env("PATH", &path)
+            .env("REQLOCK_CACHE_DIR", workspace.cache.path())
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env_remove("PIP_INDEX_URL")
+            .env_remove("PIP_EXTRA_INDEX_URL");
+        run(&mut command)
+    };
+    let runs = || {
+        std::fs::read_to_string(&counter)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let first = audit();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("(from pip's built-in default)"),
+        "{}",
+        first.stderr
+    );
+    assert!(runs() >= 1, "python3 asked on the first run");
+    let after_first = runs();
+    let second = audit();
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(runs(), after_first, "python3 not asked again");
+    assert_eq!(first.stderr, second.stderr);
+}
+
+fn which_python3() -> Result<std::path::PathBuf, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("python3"))
+        .find(|candidate| candidate.is_file())
+        .ok_or(())
+}

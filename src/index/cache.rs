@@ -1,22 +1,25 @@
 //! The disk cache of parsed project pages, shared by concurrent processes.
 //!
-//! Entries are compact JSON of the parsed page (a warm audit reads
-//! kilobytes, not the raw pages) plus what HTTP needs to revalidate. Writes
-//! go to a temporary file renamed into place, so a reader sees the old
-//! entry or the new one, never half of one. Credentials never reach the
-//! cache: keys and stored URLs are the public URLs.
+//! An entry is one file: a header line (what HTTP needs to revalidate, and
+//! where each release's files start) followed by the parsed files grouped
+//! by release. A reader that needs one release (an audit of a pin) reads
+//! the header and that release: kilobytes, not the megabytes of a big
+//! project's page. Writes go to a temporary file renamed into place, so a
+//! reader sees the old entry or the new one, never half of one.
+//! Credentials never reach the cache: keys and stored URLs are public.
 
-use std::io::Write;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
-use crate::index::page::ProjectPage;
+use crate::index::page::{self, DistFile, ProjectPage, VersionFilter};
 
 /// Bumped whenever [`Entry`] changes shape; old entries are then ignored.
-const LAYOUT: &str = "pages-v1";
+const LAYOUT: &str = "pages-v2";
 
 /// What the index answered for a page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,28 +103,96 @@ impl Cache {
             .join(format!("{:016x}.json", fnv1a(text.as_bytes())))
     }
 
-    /// The entry for a page, if any readable one exists. A damaged entry
-    /// is a miss, not an error: the cache only ever saves a request.
-    pub fn load(&self, url: &Url) -> Option<Entry> {
-        let bytes = std::fs::read(self.path_of(url)).ok()?;
-        serde_json::from_slice(&bytes).ok()
+    /// The entry for a page with the files of the releases `filter` wants,
+    /// if a readable entry exists. A damaged entry is a miss, not an error:
+    /// the cache only ever saves a request.
+    pub fn load(&self, url: &Url, filter: &VersionFilter) -> Option<Entry> {
+        let file = std::fs::File::open(self.path_of(url)).ok()?;
+        let mut reader = BufReader::new(file);
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        let header: Header = serde_json::from_str(&line).ok()?;
+        let answer = if header.found {
+            let mut found = ProjectPage::default();
+            for (version, offset, length) in &header.releases {
+                if !filter.wants(version) {
+                    found.omitted_versions.push(version.clone());
+                    continue;
+                }
+                reader
+                    .seek(SeekFrom::Start(line.len() as u64 + offset))
+                    .ok()?;
+                let mut bytes = vec![0; usize::try_from(*length).ok()?];
+                reader.read_exact(&mut bytes).ok()?;
+                let files: Vec<DistFile> = serde_json::from_slice(&bytes).ok()?;
+                found.files.extend(files);
+            }
+            Answer::Found(found)
+        } else {
+            Answer::NotFound
+        };
+        Some(Entry {
+            fetched_at: header.fetched_at,
+            max_age: header.max_age,
+            etag: header.etag,
+            last_modified: header.last_modified,
+            answer,
+        })
     }
 
-    pub fn store(&self, url: &Url, entry: &Entry) -> std::io::Result<()> {
-        let path = self.path_of(url);
+    /// Store a whole page; `project` names the project its files belong to
+    /// (`None` for a find-links page), so that they can be grouped by release.
+    pub fn store(&self, url: &Url, project: Option<&str>, entry: &Entry) -> std::io::Result<()> {
+        let mut data = Vec::new();
+        let mut releases = Vec::new();
+        if let Answer::Found(found) = &entry.answer {
+            let mut by_release: BTreeMap<String, Vec<&DistFile>> = BTreeMap::new();
+            for file in &found.files {
+                by_release
+                    .entry(page::version_key(&file.filename, project))
+                    .or_default()
+                    .push(file);
+            }
+            for (version, files) in by_release {
+                let start = data.len() as u64;
+                serde_json::to_writer(&mut data, &files).map_err(std::io::Error::other)?;
+                releases.push((version, start, data.len() as u64 - start));
+            }
+        }
+        let header = Header {
+            fetched_at: entry.fetched_at,
+            max_age: entry.max_age,
+            etag: entry.etag.clone(),
+            last_modified: entry.last_modified.clone(),
+            found: matches!(entry.answer, Answer::Found(_)),
+            releases,
+        };
+        let mut bytes = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        bytes.push(b'\n');
+        bytes.extend(data);
+        self.write_atomically(&self.path_of(url), &bytes)
+    }
+
+    /// Where an answer of the local Python to `script` is remembered.
+    pub fn local_python_path(&self, script: &str) -> PathBuf {
+        self.root
+            .join("local-python")
+            .join(format!("{:016x}.json", fnv1a(script.as_bytes())))
+    }
+
+    pub fn write_atomically(&self, path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir)?;
-        let bytes = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
         // The process id and a counter keep temporary names apart between
         // processes and between tasks of one process.
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let temporary = dir.join(format!(".tmp-{}-{unique}", std::process::id()));
         let written = std::fs::File::create(&temporary).and_then(|mut file| {
-            file.write_all(&bytes)?;
+            file.write_all(bytes)?;
             file.sync_all()
         });
-        match written.and_then(|()| std::fs::rename(&temporary, &path)) {
+        match written.and_then(|()| std::fs::rename(&temporary, path)) {
             Ok(()) => Ok(()),
             Err(err) => {
                 let _ = std::fs::remove_file(&temporary);
@@ -129,6 +200,22 @@ impl Cache {
             }
         }
     }
+}
+
+/// The first line of an entry: everything but the files.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    fetched_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_age: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_modified: Option<String>,
+    found: bool,
+    /// Each release's version, and the byte offset and length of its files
+    /// after the header line.
+    releases: Vec<(String, u64, u64)>,
 }
 
 /// A stable hash for file names (std's hasher may change between releases).
@@ -147,10 +234,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path().to_path_buf());
         let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
-        assert!(cache.load(&url).is_none());
+        assert!(cache.load(&url, &VersionFilter::all()).is_none());
         let mut entry = Entry::new(Answer::NotFound);
-        cache.store(&url, &entry).unwrap();
-        let loaded = cache.load(&url).unwrap();
+        cache.store(&url, Some("demo"), &entry).unwrap();
+        let loaded = cache.load(&url, &VersionFilter::all()).unwrap();
         assert_eq!(loaded.answer, Answer::NotFound);
         assert!(loaded.is_fresh(Duration::from_secs(600)));
         assert!(!loaded.is_fresh(Duration::ZERO));
@@ -166,8 +253,62 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path().to_path_buf());
         let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
-        cache.store(&url, &Entry::new(Answer::NotFound)).unwrap();
+        cache
+            .store(&url, Some("demo"), &Entry::new(Answer::NotFound))
+            .unwrap();
         std::fs::write(cache.path_of(&url), b"{\"fetched_at\":").unwrap();
-        assert!(cache.load(&url).is_none());
+        assert!(cache.load(&url, &VersionFilter::all()).is_none());
+    }
+
+    fn file(filename: &str) -> DistFile {
+        DistFile {
+            filename: filename.into(),
+            url: format!("http://127.0.0.1:9/files/{filename}"),
+            hashes: BTreeMap::new(),
+            requires_python: None,
+            yanked: None,
+            core_metadata: false,
+            size: None,
+            upload_time: None,
+        }
+    }
+
+    #[test]
+    fn a_filtered_read_returns_the_wanted_releases_and_names_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path().to_path_buf());
+        let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
+        let page = ProjectPage {
+            files: vec![
+                file("demo-1.0.tar.gz"),
+                file("demo-1.0-py3-none-any.whl"),
+                file("demo-2.0-py3-none-any.whl"),
+                file("unrelated-name.zip"),
+            ],
+            omitted_versions: Vec::new(),
+        };
+        cache
+            .store(&url, Some("demo"), &Entry::new(Answer::Found(page.clone())))
+            .unwrap();
+        let pin = VersionFilter::admitted_by(vec!["==1.0".parse().unwrap()]);
+        let Answer::Found(read) = cache.load(&url, &pin).unwrap().answer else {
+            panic!("found");
+        };
+        let names: Vec<&str> = read.files.iter().map(|f| f.filename.as_str()).collect();
+        // The file whose version cannot be read is always kept.
+        assert_eq!(
+            names,
+            [
+                "unrelated-name.zip",
+                "demo-1.0.tar.gz",
+                "demo-1.0-py3-none-any.whl"
+            ]
+        );
+        assert_eq!(read.omitted_versions, ["2.0"]);
+        let Answer::Found(all) = cache.load(&url, &VersionFilter::all()).unwrap().answer else {
+            panic!("found");
+        };
+        assert_eq!(all.files.len(), page.files.len());
+        assert!(all.omitted_versions.is_empty());
     }
 }

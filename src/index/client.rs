@@ -20,7 +20,7 @@ use reqwest::{StatusCode, Url};
 use tokio::sync::Semaphore;
 
 use crate::index::cache::{self, Answer, Cache, Entry};
-use crate::index::page::{self, DistFile, ProjectPage};
+use crate::index::page::{self, DistFile, ProjectPage, VersionFilter};
 use crate::index::{redacted, IndexUrl};
 
 /// PEP 691 content negotiation: JSON preferred, HTML accepted.
@@ -206,13 +206,14 @@ impl IndexClient {
         })
     }
 
-    /// Fetch every project from every index, and every find-links
-    /// location, concurrently but at most `concurrency` at a time.
+    /// Fetch every project (with the releases its filter wants) from every
+    /// index, and every find-links location, concurrently but at most
+    /// `concurrency` at a time.
     pub fn fetch_all(
         &self,
         indexes: &[IndexUrl],
         find_links: &[String],
-        projects: &[String],
+        projects: &[(String, VersionFilter)],
         progress: &ProgressBar,
     ) -> Fetched {
         let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -228,7 +229,7 @@ impl IndexClient {
                 };
                 let mut fetched = Fetched::default();
                 for (position, index) in indexes.iter().enumerate() {
-                    for project in projects {
+                    for (project, _) in projects {
                         fetched
                             .pages
                             .insert((position, project.clone()), Err(fail(index.to_string())));
@@ -243,13 +244,14 @@ impl IndexClient {
             let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
             let mut tasks = tokio::task::JoinSet::new();
             for (position, index) in indexes.iter().enumerate() {
-                for project in projects {
-                    let (client, index, project) = (self.clone(), index.clone(), project.clone());
+                for (project, filter) in projects {
+                    let (client, index) = (self.clone(), index.clone());
+                    let (project, filter) = (project.clone(), filter.clone());
                     let (permits, progress) = (permits.clone(), progress.clone());
                     tasks.spawn(async move {
                         // The semaphore is never closed, so a permit always comes.
                         let _permit = permits.acquire_owned().await.ok();
-                        let answer = client.project_page(&index, &project).await;
+                        let answer = client.project_page(&index, &project, &filter).await;
                         progress.inc(1);
                         Done::Page((position, project), answer)
                     });
@@ -286,7 +288,7 @@ impl IndexClient {
             fetched
         });
         for (position, index) in indexes.iter().enumerate() {
-            for project in projects {
+            for (project, _) in projects {
                 fetched
                     .pages
                     .entry((position, project.clone()))
@@ -302,6 +304,7 @@ impl IndexClient {
         &self,
         index: &IndexUrl,
         project: &str,
+        filter: &VersionFilter,
     ) -> Result<Answer, FetchError> {
         let Some(url) = index.project_url(project) else {
             return Err(FetchError::Malformed {
@@ -309,7 +312,7 @@ impl IndexClient {
                 message: format!("no page URL for `{project}`"),
             });
         };
-        self.page(&url).await
+        self.page(&url, Some(project), filter).await
     }
 
     /// A find-links location: a local folder, a local HTML file or an
@@ -319,7 +322,7 @@ impl IndexClient {
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https"))
         {
-            return match self.page(&url).await? {
+            return match self.page(&url, None, &VersionFilter::all()).await? {
                 Answer::Found(page) => Ok(page),
                 Answer::NotFound => Err(FetchError::Status {
                     url: redacted(&url).to_string(),
@@ -338,9 +341,19 @@ impl IndexClient {
         })
     }
 
-    async fn page(&self, url: &Url) -> Result<Answer, FetchError> {
+    /// A page from the cache when fresh enough, else from the network;
+    /// with the files of the releases `filter` wants (all are cached).
+    async fn page(
+        &self,
+        url: &Url,
+        project: Option<&str>,
+        filter: &VersionFilter,
+    ) -> Result<Answer, FetchError> {
         let public = redacted(url);
-        let cached = self.cache.as_ref().and_then(|cache| cache.load(&public));
+        let cached = self
+            .cache
+            .as_ref()
+            .and_then(|cache| cache.load(&public, filter));
         match (self.settings.mode, &cached) {
             (CacheMode::Offline, Some(entry)) => return Ok(entry.answer.clone()),
             (CacheMode::Offline, None) => {
@@ -353,12 +366,22 @@ impl IndexClient {
             }
             _ => {}
         }
-        let entry = self.fetch(url, &public, cached).await?;
+        // Revalidation may answer "not modified", and then the whole cached
+        // page is stored again with the new validators.
+        let whole = cached.and_then(|_| {
+            self.cache
+                .as_ref()
+                .and_then(|cache| cache.load(&public, &VersionFilter::all()))
+        });
+        let entry = self.fetch(url, &public, whole).await?;
         if let Some(cache) = &self.cache {
             // A cache that cannot be written only costs the next run time.
-            let _ = cache.store(&public, &entry);
+            let _ = cache.store(&public, project, &entry);
         }
-        Ok(entry.answer)
+        Ok(match entry.answer {
+            Answer::Found(found) => Answer::Found(found.filtered(project, filter)),
+            Answer::NotFound => Answer::NotFound,
+        })
     }
 
     fn credentials(&self, url: &Url) -> Option<(String, String)> {
@@ -562,7 +585,10 @@ fn local_find_links(path: &Path) -> std::io::Result<ProjectPage> {
             });
         }
         files.sort_by(|a, b| a.filename.cmp(&b.filename));
-        return Ok(ProjectPage { files });
+        return Ok(ProjectPage {
+            files,
+            omitted_versions: Vec::new(),
+        });
     }
     let text = std::fs::read_to_string(path)?;
     let full = std::fs::canonicalize(path)?;

@@ -7,8 +7,8 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use crate::index::local_python;
 use crate::index::IndexUrl;
 use crate::requirements::InstallOptions;
 
@@ -105,17 +105,11 @@ impl Environment for ProcessEnvironment {
     fn pip_default_index(&self) -> Result<String, String> {
         // Asking pip keeps reqlock free of any hard-coded registry; the
         // import path is pip's, stable since pip 10.
-        let output = Command::new("python3")
-            .args([
-                "-c",
-                "from pip._internal.models.index import PyPI; print(PyPI.simple_url)",
-            ])
-            .output()
-            .map_err(|err| format!("could not run python3: {err}"))?;
-        if !output.status.success() {
-            return Err("python3 has no importable pip".into());
-        }
-        let url = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        let stdout = local_python::run(
+            "from pip._internal.models.index import PyPI; print(PyPI.simple_url)",
+        )
+        .map_err(|err| format!("python3 has no importable pip ({err})"))?;
+        let url = stdout.trim().to_string();
         if url.is_empty() {
             Err("pip printed no default index".into())
         } else {

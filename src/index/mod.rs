@@ -7,6 +7,7 @@ pub mod cache;
 pub mod client;
 pub mod discovery;
 pub mod filename;
+pub mod local_python;
 pub mod page;
 
 use std::fmt;

@@ -4,6 +4,9 @@
 //! which is also what the cache stores.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 
 use percent_encoding::percent_decode_str;
 use reqwest::Url;
@@ -32,10 +35,60 @@ pub struct DistFile {
     pub upload_time: Option<String>,
 }
 
-/// Every file an index lists for one project.
+/// Every file an index lists for one project, or, when read through a
+/// [`VersionFilter`], the files of the wanted versions and the names of
+/// the others.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectPage {
     pub files: Vec<DistFile>,
+    /// Versions the page lists whose files were left out by a filter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub omitted_versions: Vec<String>,
+}
+
+/// Which releases of a project a reader needs: a warm audit of a pin reads
+/// one release's files, not the whole page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionFilter {
+    /// `None`: every release; else the releases any of these admit.
+    wanted: Option<Vec<VersionSpecifiers>>,
+}
+
+impl VersionFilter {
+    pub fn all() -> VersionFilter {
+        VersionFilter { wanted: None }
+    }
+
+    /// No release's files, only the list of versions.
+    pub fn names_only() -> VersionFilter {
+        VersionFilter {
+            wanted: Some(Vec::new()),
+        }
+    }
+
+    /// The releases any of `specifiers` admits (an empty set admits all).
+    pub fn admitted_by(specifiers: Vec<VersionSpecifiers>) -> VersionFilter {
+        if specifiers.iter().any(|s| s.is_empty()) {
+            return VersionFilter::all();
+        }
+        VersionFilter {
+            wanted: Some(specifiers),
+        }
+    }
+
+    /// Whether the files of `version` are needed; a version that does not
+    /// parse is kept, so nothing is lost.
+    pub fn wants(&self, version: &str) -> bool {
+        let Some(wanted) = &self.wanted else {
+            return true;
+        };
+        match Version::from_str(version) {
+            Ok(version) => wanted
+                .iter()
+                .any(|specifiers| specifiers.contains(&version)),
+            Err(_) => true,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +170,10 @@ pub fn parse_json(body: &[u8], base: &Url) -> Result<ProjectPage, PageError> {
             })
         })
         .collect();
-    Ok(ProjectPage { files })
+    Ok(ProjectPage {
+        files,
+        omitted_versions: Vec::new(),
+    })
 }
 
 fn without_fragment(mut url: Url) -> String {
@@ -163,7 +219,10 @@ pub fn parse_html(body: &str, base: &Url) -> ProjectPage {
             })
         })
         .collect();
-    ProjectPage { files }
+    ProjectPage {
+        files,
+        omitted_versions: Vec::new(),
+    }
 }
 
 /// `(attributes, inner text)` of every `<tag ...>` element, with attribute
@@ -296,6 +355,40 @@ fn decode_entities(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The version a file belongs to, as text (`""` when the name does not
+/// parse, or no project is known, e.g. on a find-links page).
+pub fn version_key(filename: &str, project: Option<&str>) -> String {
+    project
+        .and_then(|project| crate::index::filename::parse(filename, project))
+        .map(|parsed| parsed.version.to_string())
+        .unwrap_or_default()
+}
+
+impl ProjectPage {
+    /// Only the files of the versions `filter` wants; the other versions
+    /// are named in `omitted_versions`.
+    pub fn filtered(self, project: Option<&str>, filter: &VersionFilter) -> ProjectPage {
+        if filter.wanted.is_none() {
+            return self;
+        }
+        let mut omitted: std::collections::BTreeSet<String> =
+            self.omitted_versions.into_iter().collect();
+        let mut files = Vec::new();
+        for file in self.files {
+            let version = version_key(&file.filename, project);
+            if filter.wants(&version) {
+                files.push(file);
+            } else {
+                omitted.insert(version);
+            }
+        }
+        ProjectPage {
+            files,
+            omitted_versions: omitted.into_iter().collect(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 pub mod target;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifiers};
@@ -16,7 +16,7 @@ use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifiers};
 use crate::index::cache::Answer;
 use crate::index::client::{FetchError, Fetched};
 use crate::index::filename::{self, DistKind};
-use crate::index::page::DistFile;
+use crate::index::page::{DistFile, VersionFilter};
 use crate::requirements::{Requirement, RequirementSet};
 pub use target::Target;
 
@@ -110,15 +110,26 @@ pub enum Resolution {
     },
 }
 
-/// The normalized names of every requirement to ask the indexes about.
-pub fn projects_to_fetch(set: &RequirementSet, target: &Target) -> Vec<String> {
-    let names: BTreeSet<String> = set
-        .requirements
-        .iter()
-        .filter(|r| from_index(r) && applies(r, target))
-        .filter_map(|r| r.name.as_ref().map(ToString::to_string))
-        .collect();
-    names.into_iter().collect()
+/// The normalized names of every requirement to ask the indexes about,
+/// each with the releases the requirements of that name can use: a pin
+/// needs one release's files, not the whole page.
+pub fn projects_to_fetch(set: &RequirementSet, target: &Target) -> Vec<(String, VersionFilter)> {
+    let mut wanted: BTreeMap<String, Vec<VersionSpecifiers>> = BTreeMap::new();
+    for requirement in &set.requirements {
+        if !(from_index(requirement) && applies(requirement, target)) {
+            continue;
+        }
+        if let Some(name) = &requirement.name {
+            wanted
+                .entry(name.to_string())
+                .or_default()
+                .push(requirement.specifier.clone());
+        }
+    }
+    wanted
+        .into_iter()
+        .map(|(name, specifiers)| (name, VersionFilter::admitted_by(specifiers)))
+        .collect()
 }
 
 fn from_index(requirement: &Requirement) -> bool {
@@ -179,6 +190,9 @@ fn resolve_one(
         .unwrap_or_default();
     let mut problems = Vec::new();
     let mut candidates: Vec<Candidate<'_>> = Vec::new();
+    // Releases whose files were not read (the filter did not want them):
+    // they still exist, for "nearest release" help.
+    let mut other_versions: BTreeSet<Version> = BTreeSet::new();
     let mut found_on: Vec<String> = Vec::new();
     let mut not_found_on: Vec<String> = Vec::new();
     for (position, index) in sources.indexes.iter().enumerate() {
@@ -186,7 +200,13 @@ fn resolve_one(
             Some(Ok(Answer::Found(page))) => {
                 let before = candidates.len();
                 candidates.extend(candidates_of(&page.files, &project, index));
-                if candidates.len() > before {
+                let known_before = other_versions.len();
+                other_versions.extend(
+                    page.omitted_versions
+                        .iter()
+                        .filter_map(|version| Version::from_str(version).ok()),
+                );
+                if candidates.len() > before || other_versions.len() > known_before {
                     found_on.push(index.clone());
                 } else {
                     not_found_on.push(index.clone());
@@ -208,7 +228,7 @@ fn resolve_one(
     if found_on.len() > 1 {
         problems.push(Problem::DependencyConfusion { indexes: found_on });
     }
-    if candidates.is_empty() {
+    if candidates.is_empty() && other_versions.is_empty() {
         if problems.is_empty() {
             problems.push(Problem::UnknownPackage {
                 indexes: not_found_on,
@@ -223,7 +243,7 @@ fn resolve_one(
         requirement,
         constraints,
         &project,
-        &candidates,
+        (&candidates, &other_versions),
         target,
         policy,
     );
@@ -266,7 +286,7 @@ fn pick(
     requirement: &Requirement,
     constraints: &[&Requirement],
     project: &str,
-    candidates: &[Candidate<'_>],
+    (candidates, other_versions): (&[Candidate<'_>], &BTreeSet<Version>),
     target: &Target,
     policy: &Policy,
 ) -> (Option<Resolved>, Option<Problem>) {
@@ -280,7 +300,11 @@ fn pick(
         .iter()
         .any(|s| matches!(s.operator(), Operator::Equal | Operator::ExactEqual));
     let matches = |version: &Version| specifiers.iter().all(|s| s.contains(version));
-    let all_versions: BTreeSet<&Version> = candidates.iter().map(|c| &c.version).collect();
+    let all_versions: BTreeSet<&Version> = candidates
+        .iter()
+        .map(|c| &c.version)
+        .chain(other_versions)
+        .collect();
     let mut matching: Vec<&Candidate<'_>> =
         candidates.iter().filter(|c| matches(&c.version)).collect();
 
@@ -457,12 +481,15 @@ mod tests {
         .expect("target");
         let page = ProjectPage {
             files: files.iter().map(|name| file(name)).collect(),
+            omitted_versions: Vec::new(),
         };
         let mut fetched = Fetched::default();
-        for project in projects_to_fetch(&set, &target) {
+        for (project, filter) in projects_to_fetch(&set, &target) {
+            // As the client hands pages over: filtered by what is wanted.
+            let filtered = page.clone().filtered(Some(&project), &filter);
             fetched
                 .pages
-                .insert((0, project), Ok(Answer::Found(page.clone())));
+                .insert((0, project), Ok(Answer::Found(filtered)));
         }
         let sources = Sources {
             indexes: vec!["http://127.0.0.1:1/simple/".into()],

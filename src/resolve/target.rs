@@ -2,13 +2,13 @@
 //! It decides which markers apply and which wheels install (PEP 425 tags).
 
 use std::fmt;
-use std::process::Command;
 use std::str::FromStr;
 
 use pep508_rs::pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 
 use crate::index::filename::WheelTags;
+use crate::index::local_python;
 
 /// Used when neither `--python-version` nor a `python3` on PATH says.
 pub const FALLBACK_PYTHON: (u64, u64) = (3, 12);
@@ -153,11 +153,7 @@ fn probe_python() -> Option<Probe> {
         print(sys.version_info[0], sys.version_info[1], platform.python_version())\n\
         print(sysconfig.get_platform())\n\
         print(*platform.libc_ver())";
-    let output = Command::new("python3").args(["-c", script]).output().ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let text = local_python::run(script).ok()?;
     let mut lines = text.lines();
     let mut first = lines.next()?.split_whitespace();
     let python = two_numbers(first.next()?, first.next()?)?;
