@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::index::page::{self, DistFile, ProjectPage, VersionFilter};
 
 /// Bumped whenever [`Entry`] changes shape; old entries are then ignored.
-const LAYOUT: &str = "pages-v2";
+const LAYOUT: &str = "pages-v3";
 
 /// What the index answered for a page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,8 +124,8 @@ impl Cache {
                     .ok()?;
                 let mut bytes = vec![0; usize::try_from(*length).ok()?];
                 reader.read_exact(&mut bytes).ok()?;
-                let files: Vec<DistFile> = serde_json::from_slice(&bytes).ok()?;
-                found.files.extend(files);
+                let files: Vec<StoredFile> = serde_json::from_slice(&bytes).ok()?;
+                found.files.extend(files.into_iter().map(DistFile::from));
             }
             Answer::Found(found)
         } else {
@@ -146,12 +146,12 @@ impl Cache {
         let mut data = Vec::new();
         let mut releases = Vec::new();
         if let Answer::Found(found) = &entry.answer {
-            let mut by_release: BTreeMap<String, Vec<&DistFile>> = BTreeMap::new();
+            let mut by_release: BTreeMap<String, Vec<StoredFile>> = BTreeMap::new();
             for file in &found.files {
                 by_release
                     .entry(page::version_key(&file.filename, project))
                     .or_default()
-                    .push(file);
+                    .push(StoredFile::from(file));
             }
             for (version, files) in by_release {
                 let start = data.len() as u64;
@@ -198,6 +198,60 @@ impl Cache {
                 let _ = std::fs::remove_file(&temporary);
                 Err(err)
             }
+        }
+    }
+}
+
+/// A file as the cache stores it: a JSON array, not an object, because
+/// the keys would be most of the bytes a warm audit reads and parses.
+#[derive(Serialize, Deserialize)]
+struct StoredFile(
+    String,
+    String,
+    BTreeMap<String, String>,
+    Option<String>,
+    Option<String>,
+    bool,
+    Option<u64>,
+    Option<String>,
+);
+
+impl From<&DistFile> for StoredFile {
+    fn from(file: &DistFile) -> StoredFile {
+        StoredFile(
+            file.filename.clone(),
+            file.url.clone(),
+            file.hashes.clone(),
+            file.requires_python.clone(),
+            file.yanked.clone(),
+            file.core_metadata,
+            file.size,
+            file.upload_time.clone(),
+        )
+    }
+}
+
+impl From<StoredFile> for DistFile {
+    fn from(stored: StoredFile) -> DistFile {
+        let StoredFile(
+            filename,
+            url,
+            hashes,
+            requires_python,
+            yanked,
+            core_metadata,
+            size,
+            upload_time,
+        ) = stored;
+        DistFile {
+            filename,
+            url,
+            hashes,
+            requires_python,
+            yanked,
+            core_metadata,
+            size,
+            upload_time,
         }
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use indicatif::ProgressBar;
@@ -94,6 +94,27 @@ pub enum ClientError {
     CaBundle { path: String, message: String },
 }
 
+fn build_http(settings: &ClientSettings) -> Result<reqwest::Client, ClientError> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("reqlock/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(settings.timeout)
+        .timeout(settings.timeout)
+        .gzip(true);
+    if let Some(path) = &settings.ca_bundle {
+        let failed = |message: String| ClientError::CaBundle {
+            path: path.display().to_string(),
+            message,
+        };
+        let pem = std::fs::read(path).map_err(|err| failed(err.to_string()))?;
+        let certificates =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| failed(err.to_string()))?;
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    Ok(builder.build()?)
+}
+
 /// Logins from `~/.netrc`, by host.
 #[derive(Debug, Default)]
 struct Netrc {
@@ -163,7 +184,7 @@ impl Netrc {
 /// A cheaply clonable client over the index pages, for `audit` and `lock`.
 #[derive(Clone)]
 pub struct IndexClient {
-    http: reqwest::Client,
+    http: Arc<OnceLock<Result<reqwest::Client, String>>>,
     cache: Option<Cache>,
     settings: Arc<ClientSettings>,
     netrc: Arc<Netrc>,
@@ -180,30 +201,27 @@ pub struct Fetched {
 
 impl IndexClient {
     pub fn new(settings: ClientSettings, cache: Option<Cache>) -> Result<IndexClient, ClientError> {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("reqlock/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(settings.timeout)
-            .timeout(settings.timeout)
-            .gzip(true);
         if let Some(path) = &settings.ca_bundle {
-            let failed = |message: String| ClientError::CaBundle {
+            std::fs::File::open(path).map_err(|err| ClientError::CaBundle {
                 path: path.display().to_string(),
-                message,
-            };
-            let pem = std::fs::read(path).map_err(|err| failed(err.to_string()))?;
-            let certificates = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|err| failed(err.to_string()))?;
-            for certificate in certificates {
-                builder = builder.add_root_certificate(certificate);
-            }
+                message: err.to_string(),
+            })?;
         }
-        let http = builder.build()?;
         Ok(IndexClient {
-            http,
+            http: Arc::new(OnceLock::new()),
             cache,
             settings: Arc::new(settings),
             netrc: Arc::new(Netrc::from_environment()),
         })
+    }
+
+    /// The HTTP client, set up on first use: loading the trusted
+    /// certificates costs more than a whole warm audit, which asks no one.
+    fn http(&self) -> Result<&reqwest::Client, String> {
+        self.http
+            .get_or_init(|| build_http(&self.settings).map_err(|err| err.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Fetch every project (with the releases its filter wants) from every
@@ -216,6 +234,30 @@ impl IndexClient {
         projects: &[(String, VersionFilter)],
         progress: &ProgressBar,
     ) -> Fetched {
+        progress.set_length((indexes.len() * projects.len() + find_links.len()) as u64);
+        // What the cache answers is read here, without starting the async
+        // runtime: a warm run then never pays for its threads.
+        let mut fetched = Fetched::default();
+        let mut to_fetch: Vec<(usize, IndexUrl, String, VersionFilter)> = Vec::new();
+        for (position, index) in indexes.iter().enumerate() {
+            for (project, filter) in projects {
+                let cached = index
+                    .project_url(project)
+                    .and_then(|url| self.cached_answer(&url, filter));
+                match cached {
+                    Some(answer) => {
+                        fetched.pages.insert((position, project.clone()), answer);
+                        progress.inc(1);
+                    }
+                    None => {
+                        to_fetch.push((position, index.clone(), project.clone(), filter.clone()))
+                    }
+                }
+            }
+        }
+        if to_fetch.is_empty() && find_links.is_empty() {
+            return fetched;
+        }
         let runtime = match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -227,35 +269,28 @@ impl IndexClient {
                     url,
                     message: message.clone(),
                 };
-                let mut fetched = Fetched::default();
-                for (position, index) in indexes.iter().enumerate() {
-                    for (project, _) in projects {
-                        fetched
-                            .pages
-                            .insert((position, project.clone()), Err(fail(index.to_string())));
-                    }
+                for (position, index, project, _) in to_fetch {
+                    fetched
+                        .pages
+                        .insert((position, project), Err(fail(index.to_string())));
                 }
                 fetched.find_links = find_links.iter().map(|l| Err(fail(l.clone()))).collect();
                 return fetched;
             }
         };
-        progress.set_length((indexes.len() * projects.len() + find_links.len()) as u64);
-        let mut fetched = runtime.block_on(async {
+        runtime.block_on(async {
             let permits = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
             let mut tasks = tokio::task::JoinSet::new();
-            for (position, index) in indexes.iter().enumerate() {
-                for (project, filter) in projects {
-                    let (client, index) = (self.clone(), index.clone());
-                    let (project, filter) = (project.clone(), filter.clone());
-                    let (permits, progress) = (permits.clone(), progress.clone());
-                    tasks.spawn(async move {
-                        // The semaphore is never closed, so a permit always comes.
-                        let _permit = permits.acquire_owned().await.ok();
-                        let answer = client.project_page(&index, &project, &filter).await;
-                        progress.inc(1);
-                        Done::Page((position, project), answer)
-                    });
-                }
+            for (position, index, project, filter) in to_fetch.iter().cloned() {
+                let client = self.clone();
+                let (permits, progress) = (permits.clone(), progress.clone());
+                tasks.spawn(async move {
+                    // The semaphore is never closed, so a permit always comes.
+                    let _permit = permits.acquire_owned().await.ok();
+                    let answer = client.project_page(&index, &project, &filter).await;
+                    progress.inc(1);
+                    Done::Page((position, project), answer)
+                });
             }
             for (position, location) in find_links.iter().enumerate() {
                 let (client, location) = (self.clone(), location.clone());
@@ -267,7 +302,6 @@ impl IndexClient {
                     Done::Link(position, page)
                 });
             }
-            let mut fetched = Fetched::default();
             let mut links: Vec<Option<Result<ProjectPage, FetchError>>> =
                 find_links.iter().map(|_| None).collect();
             while let Some(joined) = tasks.join_next().await {
@@ -285,15 +319,12 @@ impl IndexClient {
                 .zip(find_links)
                 .map(|(page, location)| page.unwrap_or_else(|| Err(task_failed(location))))
                 .collect();
-            fetched
         });
-        for (position, index) in indexes.iter().enumerate() {
-            for (project, _) in projects {
-                fetched
-                    .pages
-                    .entry((position, project.clone()))
-                    .or_insert_with(|| Err(task_failed(&index.to_string())));
-            }
+        for (position, index, project, _) in to_fetch {
+            fetched
+                .pages
+                .entry((position, project))
+                .or_insert_with(|| Err(task_failed(&index.to_string())));
         }
         fetched
     }
@@ -341,6 +372,31 @@ impl IndexClient {
         })
     }
 
+    /// The answer the cache can give without the network: a fresh entry,
+    /// or in offline mode any entry (and a miss is then an error). `None`
+    /// means the network has to be asked.
+    fn cached_answer(
+        &self,
+        url: &Url,
+        filter: &VersionFilter,
+    ) -> Option<Result<Answer, FetchError>> {
+        let public = redacted(url);
+        let cached = self
+            .cache
+            .as_ref()
+            .and_then(|cache| cache.load(&public, filter));
+        match (self.settings.mode, cached) {
+            (CacheMode::Offline, Some(entry)) => Some(Ok(entry.answer)),
+            (CacheMode::Offline, None) => Some(Err(FetchError::NotCached {
+                url: public.to_string(),
+            })),
+            (CacheMode::Normal, Some(entry)) if entry.is_fresh(self.settings.ttl) => {
+                Some(Ok(entry.answer))
+            }
+            _ => None,
+        }
+    }
+
     /// A page from the cache when fresh enough, else from the network;
     /// with the files of the releases `filter` wants (all are cached).
     async fn page(
@@ -349,23 +405,14 @@ impl IndexClient {
         project: Option<&str>,
         filter: &VersionFilter,
     ) -> Result<Answer, FetchError> {
+        if let Some(answer) = self.cached_answer(url, filter) {
+            return answer;
+        }
         let public = redacted(url);
         let cached = self
             .cache
             .as_ref()
-            .and_then(|cache| cache.load(&public, filter));
-        match (self.settings.mode, &cached) {
-            (CacheMode::Offline, Some(entry)) => return Ok(entry.answer.clone()),
-            (CacheMode::Offline, None) => {
-                return Err(FetchError::NotCached {
-                    url: public.to_string(),
-                })
-            }
-            (CacheMode::Normal, Some(entry)) if entry.is_fresh(self.settings.ttl) => {
-                return Ok(entry.answer.clone())
-            }
-            _ => {}
-        }
+            .and_then(|cache| cache.load(&public, &VersionFilter::names_only()));
         // Revalidation may answer "not modified", and then the whole cached
         // page is stored again with the new validators.
         let whole = cached.and_then(|_| {
@@ -408,7 +455,11 @@ impl IndexClient {
                 let factor = 2u32.saturating_pow(attempt - 1);
                 tokio::time::sleep(self.settings.backoff.saturating_mul(factor)).await;
             }
-            let mut request = self.http.get(public.clone()).header(ACCEPT, ACCEPT_PAGES);
+            let http = self.http().map_err(|message| FetchError::Network {
+                url: public.to_string(),
+                message,
+            })?;
+            let mut request = http.get(public.clone()).header(ACCEPT, ACCEPT_PAGES);
             if let Some((user, password)) = &credentials {
                 request = request.basic_auth(user, Some(password));
             }

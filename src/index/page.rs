@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifiers};
 
 use percent_encoding::percent_decode_str;
 use reqwest::Url;
@@ -82,6 +82,23 @@ impl VersionFilter {
         let Some(wanted) = &self.wanted else {
             return true;
         };
+        if wanted.is_empty() {
+            return false;
+        }
+        // Parsing every version of a big project for each pin is most of a
+        // warm audit: a pin's major release number rules most out unparsed.
+        let major = version
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap_or("");
+        if !major.is_empty()
+            && !version.contains('!')
+            && wanted
+                .iter()
+                .all(|specifiers| excluded_by_major(specifiers, major))
+        {
+            return false;
+        }
         match Version::from_str(version) {
             Ok(version) => wanted
                 .iter()
@@ -357,6 +374,20 @@ fn decode_entities(text: &str) -> String {
     out
 }
 
+/// Whether `specifiers` is one `==` pin (no wildcard, no epoch) whose major
+/// release number is not `major`, so that no version with that major
+/// release can match.
+fn excluded_by_major(specifiers: &VersionSpecifiers, major: &str) -> bool {
+    let mut specs = specifiers.iter();
+    let (Some(spec), None) = (specs.next(), specs.next()) else {
+        return false;
+    };
+    let pinned = spec.version();
+    *spec.operator() == Operator::Equal
+        && pinned.epoch() == 0
+        && major.parse::<u64>().ok() != pinned.release().first().copied()
+}
+
 /// The version a file belongs to, as text (`""` when the name does not
 /// parse, or no project is known, e.g. on a find-links page).
 pub fn version_key(filename: &str, project: Option<&str>) -> String {
@@ -397,6 +428,23 @@ mod tests {
 
     fn base() -> Url {
         Url::parse("http://127.0.0.1:1/simple/demo/").unwrap()
+    }
+
+    #[test]
+    fn filters_want_what_their_specifiers_admit() {
+        let pin = VersionFilter::admitted_by(vec!["==2.1.0".parse().unwrap()]);
+        assert!(pin.wants("2.1.0"));
+        assert!(pin.wants("2.1"));
+        assert!(pin.wants("2.1.0+cu121"));
+        assert!(!pin.wants("2.2.0"));
+        assert!(!pin.wants("12.1.0"));
+        assert!(!pin.wants("1!2.1.0"));
+        assert!(pin.wants("not-a-version"));
+        let range =
+            VersionFilter::admitted_by(vec![">=1.5".parse().unwrap(), "==0.9".parse().unwrap()]);
+        assert!(range.wants("1.6") && range.wants("0.9") && !range.wants("1.0"));
+        assert!(VersionFilter::admitted_by(vec![VersionSpecifiers::empty()]).wants("0.1"));
+        assert!(!VersionFilter::names_only().wants("1.0"));
     }
 
     #[test]
