@@ -2,7 +2,8 @@
 # Online audit benchmark (issue: online audit), against the index pip is
 # configured with on this machine, beside the peers in one run:
 #   bench/online.sh [REQUIREMENTS]   (default: ../shared/bench-inputs/flat-100.txt)
-# Prints median wall times: reqlock cold (empty cache) and warm (fresh cache),
+# Prints median wall times: reqlock with nothing cached, with a cold page
+# cache (the local python3's answers remembered) and warm (fresh cache),
 # `uv pip compile --no-deps --generate-hashes --offline` (uv's only warm mode),
 # and `curl --parallel` fetching the same pages (the network floor), plus
 # reqlock's peak memory. Needs network access to the index; never run in CI.
@@ -33,12 +34,13 @@ time_runs() { # name, setup-command, command...
 
 echo "input: $input ($(grep -cvE '^\s*(#|$)' "$input") requirements), index from pip's configuration, $runs runs each"
 export REQLOCK_CACHE_DIR="$work/cache"
-time_runs "reqlock audit, cold cache " 'rm -rf "$work/cache"' "$reqlock" audit --format json --fail-on never "$input"
+time_runs "reqlock audit, nothing cached (python3 asked too)" 'rm -rf "$work/cache"' "$reqlock" audit --format json --fail-on never "$input"
+time_runs "reqlock audit, cold page cache" 'rm -rf "$work"/cache/reqlock/pages-*' "$reqlock" audit --format json --fail-on never "$input"
 "$reqlock" audit --format json --fail-on never "$input" >/dev/null 2>&1 || true
 time_runs "reqlock audit, warm cache " ':' "$reqlock" audit --format json --fail-on never "$input"
 time_runs "reqlock audit --offline   " ':' "$reqlock" audit --offline --format json --fail-on never "$input"
 /usr/bin/time -f %M -o "$work/rss" "$reqlock" audit --format json --fail-on never "$input" >/dev/null 2>&1 || true; peak=$(cat "$work/rss")
-rm -rf "$work/cache"
+rm -rf "$work"/cache/reqlock/pages-*
 /usr/bin/time -f %M -o "$work/rss" "$reqlock" audit --format json --fail-on never "$input" >/dev/null 2>&1 || true; peak_cold=$(cat "$work/rss")
 echo "reqlock peak RSS: warm ${peak} KiB, cold ${peak_cold} KiB"
 

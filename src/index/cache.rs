@@ -188,10 +188,9 @@ impl Cache {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let temporary = dir.join(format!(".tmp-{}-{unique}", std::process::id()));
-        let written = std::fs::File::create(&temporary).and_then(|mut file| {
-            file.write_all(bytes)?;
-            file.sync_all()
-        });
+        // No fsync: the rename keeps readers from seeing half an entry, and
+        // an entry a crash damaged is only a cache miss.
+        let written = std::fs::File::create(&temporary).and_then(|mut file| file.write_all(bytes));
         match written.and_then(|()| std::fs::rename(&temporary, path)) {
             Ok(()) => Ok(()),
             Err(err) => {
