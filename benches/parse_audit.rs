@@ -58,12 +58,29 @@ fn generate(dir: &Path) -> (PathBuf, usize) {
     (top_path, total_lines)
 }
 
-fn peak_memory_kib(top: &Path) -> Option<u64> {
+/// Peak memory of the offline audit: `--offline` with an empty cache and
+/// a fixed target, so that nothing is asked of any index or of python3.
+fn peak_memory_kib(top: &Path, cache: &Path) -> Option<u64> {
     let output = Command::new("/usr/bin/time")
         .args(["-f", "%M"])
         .arg(env!("CARGO_BIN_EXE_reqlock"))
-        .args(["audit", "--format", "json", "--fail-on", "never"])
+        .args([
+            "audit",
+            "--offline",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ])
+        .args([
+            "--python-version",
+            "3.12",
+            "--platform",
+            "manylinux_2_28_x86_64",
+        ])
         .arg(top)
+        .env("REQLOCK_CACHE_DIR", cache)
+        .env("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")
         .output()
         .ok()?;
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -107,7 +124,7 @@ fn main() {
     );
     report("parse+audit", &mut total);
     report("parse only ", &mut parse_only);
-    match peak_memory_kib(&top) {
+    match peak_memory_kib(&top, &dir.join("cache")) {
         Some(kib) => println!(
             "  peak RSS of `reqlock audit` on the same files: {:.1} MiB",
             kib as f64 / 1024.0

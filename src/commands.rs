@@ -130,11 +130,13 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 }
 
 fn write_stdout(text: &str) -> Result<(), Exit> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    emit(|out| out.write_all(text.as_bytes()))
+}
+
+/// Write data to stdout through a buffer, streaming large documents.
+fn emit(render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Exit> {
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    match render(&mut stdout).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
         // A closed pipe (`reqlock list | head`) is the reader's choice, not an error.
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -165,15 +167,18 @@ pub fn list(args: &ListArgs) -> Exit {
         Ok(set) => set,
         Err(exit) => return exit,
     };
-    let output = match args.format {
-        Format::Json => report::json::list_document(&set),
-        Format::Table => report::table::list_table(&set, report::stdout_wants_color()),
+    let written = match args.format {
+        Format::Json => emit(|out| report::json::write_list_document(out, &set)),
+        Format::Table => write_stdout(&report::table::list_table(
+            &set,
+            report::stdout_wants_color(),
+        )),
         Format::Sarif | Format::Github => {
             eprintln!("error: `list` prints `table` or `json`; SARIF and GitHub annotations report audit findings");
             return Exit::InputError;
         }
     };
-    if let Err(exit) = write_stdout(&output) {
+    if let Err(exit) = written {
         return exit;
     }
     eprintln!(
@@ -317,22 +322,28 @@ pub fn audit(args: &AuditArgs) -> Exit {
                 .join(", ")
         );
     }
-    let output = match args.format {
-        Format::Json => report::json::audit_document(
-            &set,
+    let written = match args.format {
+        Format::Json => emit(|out| {
+            report::json::write_audit_document(
+                out,
+                &set,
+                &outcome,
+                &IndexContext {
+                    sources: &sources,
+                    target: &target,
+                    resolutions: &resolutions,
+                    offline: args.offline,
+                },
+            )
+        }),
+        Format::Table => write_stdout(&report::table::audit_table(
             &outcome,
-            &IndexContext {
-                sources: &sources,
-                target: &target,
-                resolutions: &resolutions,
-                offline: args.offline,
-            },
-        ),
-        Format::Table => report::table::audit_table(&outcome, report::stdout_wants_color()),
-        Format::Sarif => report::sarif::audit_document(&outcome),
-        Format::Github => report::sarif::github_annotations(&outcome),
+            report::stdout_wants_color(),
+        )),
+        Format::Sarif => write_stdout(&report::sarif::audit_document(&outcome)),
+        Format::Github => write_stdout(&report::sarif::github_annotations(&outcome)),
     };
-    if let Err(exit) = write_stdout(&output) {
+    if let Err(exit) = written {
         return exit;
     }
     for index in &sources.indexes {

@@ -1,6 +1,8 @@
 //! The JSON documents of `list` and `audit` (schema 1). These layout structs
 //! are the documented schema; the domain types stay free to change.
 
+use std::io::Write;
+
 use serde::Serialize;
 
 use crate::audit::{AuditOutcome, Finding, Severity};
@@ -198,22 +200,23 @@ struct AuditDocument<'a> {
     summary: Summary,
 }
 
-/// The `reqlock list --format json` document.
-pub fn list_document(set: &RequirementSet) -> String {
+/// Write the `reqlock list --format json` document.
+pub fn write_list_document(out: &mut dyn Write, set: &RequirementSet) -> std::io::Result<()> {
     let document = ListDocument {
         schema: SCHEMA_VERSION,
         requirements: set.requirements.iter().map(RequirementView::from).collect(),
         options: OptionsView::from(&set.options),
     };
-    to_pretty(&document)
+    write_pretty(out, &document)
 }
 
-/// The `reqlock audit --format json` document.
-pub fn audit_document(
+/// Write the `reqlock audit --format json` document.
+pub fn write_audit_document(
+    out: &mut dyn Write,
     set: &RequirementSet,
     outcome: &AuditOutcome,
     context: &IndexContext<'_>,
-) -> String {
+) -> std::io::Result<()> {
     let target = context.target;
     let document = AuditDocument {
         schema: SCHEMA_VERSION,
@@ -258,12 +261,11 @@ pub fn audit_document(
         findings: outcome.findings.iter().map(FindingView::from).collect(),
         summary: Summary::of(outcome),
     };
-    to_pretty(&document)
+    write_pretty(out, &document)
 }
 
-fn to_pretty(document: &impl Serialize) -> String {
-    // Serializing plain structs of strings, numbers and lists cannot fail.
-    let mut text = serde_json::to_string_pretty(document).unwrap_or_default();
-    text.push('\n');
-    text
+/// Streamed, so that a large document is never held in memory whole.
+fn write_pretty(out: &mut dyn Write, document: &impl Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, document).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }
