@@ -75,14 +75,7 @@ impl Subject<'_> {
     }
 
     fn local_label(&self) -> Option<String> {
-        let segments = self.version.as_ref()?.local();
-        (!segments.is_empty()).then(|| {
-            segments
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(".")
-        })
+        super::local_label(self.version.as_ref()?)
     }
 }
 

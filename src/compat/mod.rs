@@ -538,6 +538,18 @@ impl Loader<'_> {
     }
 }
 
+/// The local label of a version, `cu121` of `2.1.0+cu121`.
+pub fn local_label(version: &Version) -> Option<String> {
+    let segments = version.local();
+    (!segments.is_empty()).then(|| {
+        segments
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(".")
+    })
+}
+
 /// `12.1` → `[12, 1]`; `None` unless every part is a number.
 pub fn dotted_numbers(text: &str) -> Option<Vec<u64>> {
     text.split('.').map(|part| part.parse().ok()).collect()

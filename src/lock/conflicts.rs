@@ -115,18 +115,6 @@ pub struct SameBuildRule {
     pub packages: Vec<PackageName>,
 }
 
-/// The local label of a version, `cu121` of `2.1.0+cu121`.
-pub fn local_label(version: &Version) -> Option<String> {
-    let segments = version.local();
-    (!segments.is_empty()).then(|| {
-        segments
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(".")
-    })
-}
-
 /// The same-build rules of every `verified` `build_variants` rule.
 pub fn same_build_rules(db: &CompatDb) -> Result<Vec<SameBuildRule>, ConflictRuleError> {
     db.build_variants
@@ -148,6 +136,7 @@ pub fn same_build_rules(db: &CompatDb) -> Result<Vec<SameBuildRule>, ConflictRul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compat::local_label;
 
     fn version(text: &str) -> Version {
         Version::from_str(text).expect("valid version")

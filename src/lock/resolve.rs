@@ -23,9 +23,9 @@ use pubgrub::{
     Map, PackageResolutionStatistics, PubGrubError, ReportFormatter, Reporter, Term, VersionSet,
 };
 
-use super::conflicts::{
-    conflict_sets, local_label, same_build_rules, ConflictRuleError, ConflictSet,
-};
+use crate::compat::local_label;
+
+use super::conflicts::{conflict_sets, same_build_rules, ConflictRuleError, ConflictSet};
 use super::metadata::DistMetadata;
 use super::range::VersionRange;
 use super::source::{Candidate, DistFile, PackageSource, SourceError};
