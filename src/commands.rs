@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use pep508_rs::pep440_rs::Version;
+use pep508_rs::PackageName;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -21,6 +22,7 @@ use crate::index::client::{CacheMode, ClientSettings, IndexClient};
 use crate::index::discovery::{self, IndexConfig, IndexFlags, ProcessEnvironment};
 use crate::index::filename;
 use crate::index::page::VersionFilter;
+use crate::lock;
 use crate::report::{self, json::IndexContext, json::Summary};
 use crate::requirements::{self, InstallOptions, ParseSettings, RequirementSet};
 use crate::resolve::{self, Policy, Resolution, Sources, Target};
@@ -557,4 +559,237 @@ fn releases_on_index(
         return Err(Exit::InputError);
     }
     Ok(available)
+}
+
+/// What `reqlock lock` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockFormat {
+    /// A pip requirements file with hashes.
+    Requirements,
+    /// A PEP 751 `pylock.toml`.
+    Pylock,
+}
+
+pub struct LockArgs {
+    pub files: Vec<PathBuf>,
+    pub output: Option<PathBuf>,
+    pub format: LockFormat,
+    /// Compare with `output` instead of writing it.
+    pub check: bool,
+    pub upgrade: bool,
+    pub upgrade_packages: Vec<String>,
+    /// A date, an RFC 3339 timestamp, or a duration back from now (`7d`).
+    pub exclude_newer: Option<String>,
+    pub hashes: bool,
+    pub pre: bool,
+    pub offline: bool,
+    pub refresh: bool,
+    pub index: IndexFlags,
+    pub python_version: Option<String>,
+    pub platform: Option<String>,
+    pub db: DbArgs,
+    /// The command line to name in the lockfile's header.
+    pub command: String,
+}
+
+/// `--exclude-newer`: a timestamp, or `N` days/hours back from now.
+fn exclude_newer(text: &str) -> Result<lock::timestamp::Timestamp, String> {
+    let duration = text
+        .strip_suffix('d')
+        .map(|days| (days, 86_400))
+        .or_else(|| text.strip_suffix('h').map(|hours| (hours, 3_600)));
+    if let Some((number, unit)) = duration {
+        if let Ok(count) = number.parse::<i64>() {
+            let now = i64::try_from(crate::index::cache::now()).unwrap_or(i64::MAX);
+            return Ok(lock::timestamp::Timestamp::from_seconds_since_epoch(
+                now.saturating_sub(count.saturating_mul(unit)),
+            ));
+        }
+    }
+    text.parse()
+        .map_err(|err: lock::timestamp::TimestampError| {
+            format!("--exclude-newer: {err}, or a duration such as 7d or 12h")
+        })
+}
+
+/// The versions of an existing lockfile, kept unless upgraded.
+fn existing_preferences(
+    path: &std::path::Path,
+    format: LockFormat,
+) -> BTreeMap<PackageName, Version> {
+    match format {
+        LockFormat::Pylock => std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| lock::pylock::Pylock::parse(&text).ok())
+            .map(|pylock| pylock.preferences())
+            .unwrap_or_default(),
+        LockFormat::Requirements => {
+            requirements::parse_files(&[path.to_path_buf()], &ParseSettings::from_environment())
+                .map(|locked| lock::resolve::locked_versions(&locked))
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// The index options a lockfile repeats: those of the input files, with the
+/// indexes actually used (from flags, the environment or pip's
+/// configuration too), so that pip installs it from the same places. pip's
+/// built-in default is left implicit.
+fn index_options_in_force(
+    file_options: &InstallOptions,
+    sources: &discovery::IndexConfig,
+) -> InstallOptions {
+    let mut options = file_options.clone();
+    let mut indexes = sources.indexes.iter();
+    options.index_url = None;
+    if let Some(first) = indexes.next() {
+        if first.source != discovery::UrlSource::PipDefault {
+            options.index_url = Some(first.url.to_string());
+        }
+    }
+    options.extra_index_urls = indexes.map(|index| index.url.to_string()).collect();
+    options
+}
+
+/// `reqlock lock`: resolve the whole dependency tree and write (or check)
+/// a fully pinned lockfile.
+pub fn lock(args: &LockArgs) -> Exit {
+    let usage_error = |message: String| {
+        eprintln!("error: {message}");
+        Exit::InputError
+    };
+    let set = match parse(&args.files) {
+        Ok(set) => set,
+        Err(exit) => return exit,
+    };
+    let db = match args.db.load() {
+        Ok(db) => db,
+        Err(exit) => return exit,
+    };
+    let exclude_newer = match args.exclude_newer.as_deref().map(exclude_newer).transpose() {
+        Ok(instant) => instant,
+        Err(message) => return usage_error(message),
+    };
+    let target = match Target::from_flags(args.python_version.as_deref(), args.platform.as_deref())
+    {
+        Ok(target) => target,
+        Err(err) => return usage_error(err.to_string()),
+    };
+    let sources = match discovery::discover(&args.index, &set.options, &ProcessEnvironment) {
+        Ok(sources) => sources,
+        Err(err) => return usage_error(err.to_string()),
+    };
+    let settings = ClientSettings {
+        mode: if args.offline {
+            CacheMode::Offline
+        } else if args.refresh {
+            CacheMode::Refresh
+        } else {
+            CacheMode::Normal
+        },
+        ca_bundle: sources.cert.clone(),
+        ..ClientSettings::default()
+    };
+    let cache = Cache::from_environment();
+    let client = match IndexClient::new(settings, cache.clone()) {
+        Ok(client) => client,
+        Err(err) => return usage_error(err.to_string()),
+    };
+    for index in &sources.indexes {
+        eprintln!("index: {} (from {})", index.url, index.source);
+    }
+    eprintln!("target: {target}");
+    let mut upgrade_packages = BTreeSet::new();
+    for name in &args.upgrade_packages {
+        match PackageName::from_str(name) {
+            Ok(name) => {
+                upgrade_packages.insert(name);
+            }
+            Err(err) => return usage_error(format!("--upgrade-package {name}: {err}")),
+        }
+    }
+    let preferences = match &args.output {
+        Some(path) if !args.upgrade => existing_preferences(path, args.format),
+        _ => BTreeMap::new(),
+    };
+    let options = lock::resolve::ResolveOptions {
+        prereleases: args.pre || set.options.pre,
+        exclude_newer,
+        preferences,
+        upgrade: if args.upgrade {
+            lock::resolve::Upgrade::All
+        } else if upgrade_packages.is_empty() {
+            lock::resolve::Upgrade::Nothing
+        } else {
+            lock::resolve::Upgrade::Packages(upgrade_packages)
+        },
+    };
+    let source = lock::index_source::IndexSource::new(
+        &client,
+        cache,
+        sources.indexes.iter().map(|i| i.url.clone()).collect(),
+        sources.find_links.clone(),
+    );
+    let resolution = match lock::resolve::resolve(&source, &set, target.markers(), &db, &options) {
+        Ok(resolution) => resolution,
+        Err(err @ lock::resolve::LockError::NoSolution { .. }) => {
+            eprintln!("error: {err}");
+            return Exit::Findings;
+        }
+        Err(err) => return usage_error(err.to_string()),
+    };
+    let text = match args.format {
+        LockFormat::Requirements => {
+            let mut settings = lock::output::LockfileSettings::new(
+                &args.command,
+                index_options_in_force(&set.options, &sources),
+            );
+            settings.hashes = args.hashes;
+            lock::output::requirements_lockfile(&resolution, &settings)
+        }
+        LockFormat::Pylock => lock::pylock::write_pylock(
+            &resolution,
+            &args.command,
+            &format!("=={}.{}.*", target.python.0, target.python.1),
+        ),
+    };
+    eprintln!("locked {} package(s)", resolution.packages.len());
+    match (&args.output, args.check) {
+        (Some(path), true) => match lock::output::check_lockfile(path, &text) {
+            Ok(lock::output::CheckOutcome::UpToDate) => {
+                eprintln!("{} is up to date", path.display());
+                Exit::Clean
+            }
+            Ok(lock::output::CheckOutcome::Missing) => {
+                eprintln!(
+                    "error: {} does not exist; run `reqlock lock` without --check",
+                    path.display()
+                );
+                Exit::Findings
+            }
+            Ok(lock::output::CheckOutcome::Differs(diff)) => {
+                if let Err(exit) = write_stdout(&diff) {
+                    return exit;
+                }
+                eprintln!(
+                    "error: {} differs from what `reqlock lock` writes now",
+                    path.display()
+                );
+                Exit::Findings
+            }
+            Err(err) => usage_error(format!("could not read {}: {err}", path.display())),
+        },
+        (None, true) => usage_error("--check needs the lockfile: give it with -o FILE".into()),
+        (Some(path), false) => match lock::output::write_atomic(path, &text) {
+            Ok(()) => {
+                eprintln!("wrote {}", path.display());
+                Exit::Clean
+            }
+            Err(err) => usage_error(format!("could not write {}: {err}", path.display())),
+        },
+        (None, false) => match write_stdout(&text) {
+            Ok(()) => Exit::Clean,
+            Err(exit) => exit,
+        },
+    }
 }

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use reqlock::commands::{self, AuditArgs, DbArgs, DbListArgs, Exit, FailOn, Format, ListArgs};
+use reqlock::commands::{
+    self, AuditArgs, DbArgs, DbListArgs, Exit, FailOn, Format, ListArgs, LockArgs, LockFormat,
+};
 use reqlock::index::discovery::IndexFlags;
 
 /// Keeps Python requirements files honest.
@@ -80,6 +82,59 @@ enum Command {
         /// Treat compat-db rules of evidence `reported` like `verified` ones.
         #[arg(long)]
         trust_reported: bool,
+        #[command(flatten)]
+        db: DbFlags,
+    },
+    /// Resolve the whole dependency tree and write a fully pinned, hashed
+    /// lockfile that never contains a combination the compat database
+    /// knows to break.
+    Lock {
+        /// Requirements files [default: requirements.txt]
+        files: Vec<PathBuf>,
+        /// Write the lockfile here (atomically) instead of to stdout; its
+        /// current versions are kept where they still fit.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = LockFormatArg::Requirements)]
+        format: LockFormatArg,
+        /// Exit 1 and print the difference when the lockfile given with -o
+        /// is not what lock would write now (the CI drift gate).
+        #[arg(long)]
+        check: bool,
+        /// Release every version the existing lockfile holds.
+        #[arg(long)]
+        upgrade: bool,
+        /// Release this package's locked version (repeatable).
+        #[arg(long, value_name = "NAME")]
+        upgrade_package: Vec<String>,
+        /// Ignore files uploaded after this date (YYYY-MM-DD, RFC 3339) or
+        /// this long ago (7d, 12h).
+        #[arg(long, value_name = "DATE")]
+        exclude_newer: Option<String>,
+        /// Leave out the --hash lines.
+        #[arg(long)]
+        no_hashes: bool,
+        /// Consider pre-releases, as pip's --pre.
+        #[arg(long)]
+        pre: bool,
+        /// Never touch the network: answer from the cache only.
+        #[arg(long)]
+        offline: bool,
+        /// Ask the indexes again even when cached pages are fresh.
+        #[arg(long, conflicts_with = "offline")]
+        refresh: bool,
+        /// The main index (pip's --index-url).
+        #[arg(long, short = 'i', value_name = "URL")]
+        index_url: Option<String>,
+        /// Another index to consult (pip's --extra-index-url); repeatable.
+        #[arg(long, value_name = "URL")]
+        extra_index_url: Vec<String>,
+        /// Target Python as X.Y [default: python3 on PATH, else 3.12].
+        #[arg(long, value_name = "X.Y")]
+        python_version: Option<String>,
+        /// Target wheel platform tag [default: this machine].
+        #[arg(long, value_name = "TAG")]
+        platform: Option<String>,
         #[command(flatten)]
         db: DbFlags,
     },
@@ -179,6 +234,14 @@ impl From<FormatArg> for Format {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum LockFormatArg {
+    /// A pip requirements file with hashes.
+    Requirements,
+    /// A PEP 751 pylock.toml.
+    Pylock,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum FailOnArg {
     Error,
     Warning,
@@ -210,6 +273,30 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => return Err(format!("`{text}` has an unknown unit (use s, m or h)")),
     };
     Ok(Duration::from_secs(seconds.saturating_mul(factor)))
+}
+
+/// The command line as given, for the lockfile's header, without the flags
+/// that only change how this run works (`--check`, `--offline`,
+/// `--refresh`), so that checking a lockfile compares like with like; and
+/// without credentials in URLs.
+fn regenerate_command() -> String {
+    let words: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|word| !matches!(word.as_str(), "--check" | "--offline" | "--refresh"))
+        .map(|word| {
+            let word = if word.contains("://") {
+                reqlock::lock::output::without_credentials(&word)
+            } else {
+                word
+            };
+            if word.is_empty() || word.contains([' ', '"', '\'', '$']) {
+                format!("'{}'", word.replace('\'', "'\\''"))
+            } else {
+                word
+            }
+        })
+        .collect();
+    format!("reqlock {}", words.join(" "))
 }
 
 fn files_or_default(files: Vec<PathBuf>) -> Vec<PathBuf> {
@@ -277,6 +364,48 @@ fn main() -> ExitCode {
             refresh,
             cache_ttl,
             timeout,
+        }),
+        Command::Lock {
+            files,
+            output,
+            format,
+            check,
+            upgrade,
+            upgrade_package,
+            exclude_newer,
+            no_hashes,
+            pre,
+            offline,
+            refresh,
+            index_url,
+            extra_index_url,
+            python_version,
+            platform,
+            db,
+        } => commands::lock(&LockArgs {
+            files: files_or_default(files),
+            output,
+            format: match format {
+                LockFormatArg::Requirements => LockFormat::Requirements,
+                LockFormatArg::Pylock => LockFormat::Pylock,
+            },
+            check,
+            upgrade,
+            upgrade_packages: upgrade_package,
+            exclude_newer,
+            hashes: !no_hashes,
+            pre,
+            offline,
+            refresh,
+            index: IndexFlags {
+                index_url,
+                extra_index_urls: extra_index_url,
+                find_links: Vec::new(),
+            },
+            python_version,
+            platform,
+            db: db.into(),
+            command: regenerate_command(),
         }),
         Command::Db { command } => match command {
             DbCommand::List { format, db } => commands::db_list(&DbListArgs {

@@ -173,6 +173,16 @@ impl Cache {
         self.write_atomically(&self.path_of(url), &bytes)
     }
 
+    /// Where the core metadata of the file with `hash` (`sha256:...`) is
+    /// kept: a file's metadata never changes, so it never goes stale.
+    pub fn metadata_path(&self, hash: &str) -> PathBuf {
+        let name: String = hash
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        self.root.join("metadata").join(name)
+    }
+
     /// Where an answer of the local Python to `script` is remembered.
     pub fn local_python_path(&self, script: &str) -> PathBuf {
         self.root

@@ -13,8 +13,8 @@ use std::time::Duration;
 use indicatif::ProgressBar;
 use percent_encoding::percent_decode_str;
 use reqwest::header::{
-    HeaderMap, ACCEPT, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
-    LAST_MODIFIED,
+    HeaderMap, ACCEPT, CACHE_CONTROL, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, RANGE,
 };
 use reqwest::{StatusCode, Url};
 use tokio::sync::Semaphore;
@@ -113,6 +113,16 @@ fn build_http(settings: &ClientSettings) -> Result<reqwest::Client, ClientError>
         }
     }
     Ok(builder.build()?)
+}
+
+/// Part of a remote file (or all of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bytes {
+    /// Where `body` starts in the file.
+    pub start: u64,
+    /// The file's whole length.
+    pub total: u64,
+    pub body: Vec<u8>,
 }
 
 /// Logins from `~/.netrc`, by host.
@@ -440,6 +450,92 @@ impl IndexClient {
             ));
         }
         self.netrc.login_for(url.host_str()?).cloned()
+    }
+
+    /// The bytes at `url` (a distribution file's `.metadata`, say), or
+    /// `None` for a 404; with the index's credentials and the usual retries.
+    /// With `range` (an HTTP `Range` value such as `bytes=-65536`) a server
+    /// that honours it sends only that part.
+    pub fn fetch_bytes(&self, url: &str, range: Option<&str>) -> Result<Option<Bytes>, FetchError> {
+        let parsed = Url::parse(url).map_err(|err| FetchError::Malformed {
+            url: url.to_string(),
+            message: err.to_string(),
+        })?;
+        let public = redacted(&parsed);
+        let network = |message: String| FetchError::Network {
+            url: public.to_string(),
+            message,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|err| network(format!("could not start the async runtime: {err}")))?;
+        runtime.block_on(async {
+            let http = self.http().map_err(&network)?;
+            let credentials = self.credentials(&parsed);
+            let mut last_error = None;
+            for attempt in 0..=self.settings.retries {
+                if attempt > 0 {
+                    let factor = 2u32.saturating_pow(attempt - 1);
+                    tokio::time::sleep(self.settings.backoff.saturating_mul(factor)).await;
+                }
+                let mut request = http.get(public.clone());
+                if let Some(range) = range {
+                    request = request.header(RANGE, range);
+                }
+                if let Some((user, password)) = &credentials {
+                    request = request.basic_auth(user, Some(password));
+                }
+                let response = match request.send().await {
+                    Ok(response) => response,
+                    Err(err) => {
+                        last_error = Some(network_error(&public, err));
+                        continue;
+                    }
+                };
+                let status = response.status();
+                if status == StatusCode::NOT_FOUND {
+                    return Ok(None);
+                }
+                if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+                    last_error = Some(FetchError::Status {
+                        url: public.to_string(),
+                        status: status.as_u16(),
+                    });
+                    continue;
+                }
+                if !status.is_success() {
+                    return Err(FetchError::Status {
+                        url: public.to_string(),
+                        status: status.as_u16(),
+                    });
+                }
+                let content_range = response
+                    .headers()
+                    .get(CONTENT_RANGE)
+                    .and_then(|value| value.to_str().ok())
+                    .map(str::to_string);
+                let partial = status == StatusCode::PARTIAL_CONTENT;
+                return match response.bytes().await {
+                    Ok(body) => {
+                        let body = body.to_vec();
+                        // `bytes START-END/TOTAL`, as RFC 9110 writes it.
+                        let (start, total) = content_range
+                            .filter(|_| partial)
+                            .and_then(|value| {
+                                let (span, total) =
+                                    value.strip_prefix("bytes ")?.split_once('/')?;
+                                let start = span.split_once('-')?.0.parse().ok()?;
+                                Some((start, total.parse().ok()?))
+                            })
+                            .unwrap_or((0, body.len() as u64));
+                        Ok(Some(Bytes { start, total, body }))
+                    }
+                    Err(err) => Err(network_error(&public, err)),
+                };
+            }
+            Err(last_error.unwrap_or_else(|| task_failed(public.as_str())))
+        })
     }
 
     async fn fetch(

@@ -11,6 +11,7 @@
 //! [`output::write_atomic`], or compare it with [`output::check_lockfile`].
 
 pub mod conflicts;
+pub mod index_source;
 pub mod metadata;
 pub mod output;
 pub mod pylock;
@@ -20,3 +21,4 @@ pub mod source;
 pub mod target;
 pub mod timestamp;
 pub mod wheel;
+pub mod wheel_metadata;

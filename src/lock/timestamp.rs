@@ -18,6 +18,10 @@ impl Timestamp {
     pub fn seconds_since_epoch(self) -> i64 {
         self.0
     }
+
+    pub fn from_seconds_since_epoch(seconds: i64) -> Timestamp {
+        Timestamp(seconds)
+    }
 }
 
 impl FromStr for Timestamp {

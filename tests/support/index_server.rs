@@ -5,8 +5,10 @@
 //! purpose: `flaky` fails once with a 500, `slow` answers after a second,
 //! `down` always answers 503, `broken` is malformed JSON, `private` wants
 //! HTTP basic auth as alice:s3cret, `etagged` sends an ETag with
-//! `max-age=0` and answers 304 to a matching `If-None-Match`. Anything
-//! else is a 404.
+//! `max-age=0` and answers 304 to a matching `If-None-Match`.
+//! `/files/<name>` serves `files/<name>` (distributions and their
+//! `.metadata`), honouring `Range: bytes=a-b` and `bytes=-n` with a 206.
+//! Anything else is a 404.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -101,6 +103,9 @@ fn serve(
         .get("accept")
         .is_some_and(|accept| accept.contains("application/vnd.pypi.simple.v1+json"));
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let ["files", name] = parts.as_slice() {
+        return serve_file(stream, &root.join("files").join(name), headers.get("range"));
+    }
     let (folder, project) = match parts.as_slice() {
         [folder, project] => (*folder, *project),
         _ => return respond(stream, 404, "text/plain", b"not found", ""),
@@ -148,6 +153,37 @@ fn serve(
     }
 }
 
+fn serve_file(stream: TcpStream, path: &Path, range: Option<&String>) {
+    let Ok(body) = std::fs::read(path) else {
+        return respond(stream, 404, "text/plain", b"not found", "");
+    };
+    let total = body.len();
+    let wanted = range.and_then(|range| {
+        let spec = range.strip_prefix("bytes=")?;
+        let (start, end) = spec.split_once('-')?;
+        if start.is_empty() {
+            let suffix: usize = end.parse().ok()?;
+            Some((total.saturating_sub(suffix), total.saturating_sub(1)))
+        } else {
+            let start: usize = start.parse().ok()?;
+            let end = end
+                .parse::<usize>()
+                .map_or(total - 1, |end| end.min(total - 1));
+            (start <= end).then_some((start, end))
+        }
+    });
+    match wanted {
+        Some((start, end)) => respond(
+            stream,
+            206,
+            "application/octet-stream",
+            &body[start..=end],
+            &format!("Content-Range: bytes {start}-{end}/{total}\r\n"),
+        ),
+        None => respond(stream, 200, "application/octet-stream", &body, ""),
+    }
+}
+
 fn respond(
     mut stream: TcpStream,
     status: u16,
@@ -157,6 +193,7 @@ fn respond(
 ) {
     let reason = match status {
         200 => "OK",
+        206 => "Partial Content",
         304 => "Not Modified",
         401 => "Unauthorized",
         404 => "Not Found",

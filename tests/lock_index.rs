@@ -1,0 +1,175 @@
+//! `reqlock lock` against a real HTTP index on loopback: metadata from
+//! `.metadata` files and from inside wheels (range reads), the metadata
+//! cache, `--check`, and pip accepting the lockfile in hash-checking mode.
+
+// Shared with tests/index.rs, which uses the request details this file does not.
+#[allow(dead_code)]
+#[path = "support/index_server.rs"]
+mod index_server;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+use index_server::IndexServer;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn lock(dir: &Path, cache: &Path, args: &[&str]) -> Run {
+    let output = Command::cargo_bin("reqlock")
+        .expect("binary built")
+        .arg("lock")
+        .args([
+            "--python-version",
+            "3.12",
+            "--platform",
+            "manylinux_2_28_x86_64",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("REQLOCK_CACHE_DIR", cache)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_EXTRA_INDEX_URL")
+        .output()
+        .expect("reqlock runs");
+    Run {
+        code: output.status.code().expect("exit code"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
+    }
+}
+
+#[test]
+fn locks_the_tree_reading_metadata_from_metadata_files_and_from_inside_wheels() {
+    let server = IndexServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "alpha\n").unwrap();
+    let index = server.url("locking");
+    let run = lock(
+        dir.path(),
+        cache.path(),
+        &["--index-url", &index, "requirements.txt"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // beta 2.0 has no `.metadata` file: gamma is only known from the
+    // METADATA inside its wheel, read with range requests.
+    assert!(run.stdout.contains("gamma==1.0"), "{}", run.stdout);
+    let lockfile = run.stdout.replace(&server.port.to_string(), "[port]");
+    insta::assert_snapshot!("lock_from_index", lockfile);
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.path == "/files/beta-2.0-py3-none-any.whl"),
+        "the wheel itself was read"
+    );
+
+    // Pages and metadata are cached: offline gives the same lockfile.
+    let offline = lock(
+        dir.path(),
+        cache.path(),
+        &["--offline", "--index-url", &index, "requirements.txt"],
+    );
+    assert_eq!(offline.code, 0, "{}", offline.stderr);
+    assert_eq!(offline.stdout, run.stdout);
+}
+
+#[test]
+fn check_reports_drift_and_writes_are_atomic_and_exact() {
+    let server = IndexServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "alpha\n").unwrap();
+    let index = server.url("locking");
+    let args = [
+        "--index-url",
+        index.as_str(),
+        "-o",
+        "requirements.lock",
+        "requirements.txt",
+    ];
+    let written = lock(dir.path(), cache.path(), &args);
+    assert_eq!(written.code, 0, "{}", written.stderr);
+    assert!(written.stdout.is_empty(), "with -o nothing goes to stdout");
+    let mut check_args = args.to_vec();
+    check_args.insert(0, "--check");
+    let checked = lock(dir.path(), cache.path(), &check_args);
+    assert_eq!(checked.code, 0, "{}", checked.stderr);
+
+    let path = dir.path().join("requirements.lock");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("gamma==1.0", "gamma==0.9")).unwrap();
+    let drifted = lock(dir.path(), cache.path(), &check_args);
+    assert_eq!(drifted.code, 1, "{}", drifted.stderr);
+    assert!(drifted.stdout.contains("-gamma==0.9"), "{}", drifted.stdout);
+    assert!(drifted.stdout.contains("+gamma==1.0"), "{}", drifted.stdout);
+}
+
+#[test]
+fn pip_accepts_the_lockfile_in_hash_checking_mode() {
+    let pip = Command::new("python3")
+        .args(["-m", "pip", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !pip.is_ok_and(|status| status.success()) {
+        eprintln!("skipped: python3 -m pip is not available");
+        return;
+    }
+    let server = IndexServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "alpha\n").unwrap();
+    let index = server.url("locking");
+    let run = lock(
+        dir.path(),
+        cache.path(),
+        &[
+            "--index-url",
+            &index,
+            "-o",
+            "requirements.lock",
+            "requirements.txt",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let output = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--require-hashes",
+            "--no-cache-dir",
+        ])
+        .args([
+            "--disable-pip-version-check",
+            "--index-url",
+            &index,
+            "-d",
+            "downloads",
+        ])
+        .args(["-r", "requirements.lock"])
+        .current_dir(dir.path())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_FIND_LINKS")
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_EXTRA_INDEX_URL")
+        .output()
+        .expect("pip runs");
+    assert!(
+        output.status.success(),
+        "pip refused the lockfile:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let downloaded = std::fs::read_dir(dir.path().join("downloads"))
+        .unwrap()
+        .count();
+    assert_eq!(downloaded, 3, "alpha, beta and gamma");
+}
