@@ -118,7 +118,9 @@ fn header_fields(text: &str) -> Vec<(usize, String, String)> {
     let mut fields: Vec<(usize, String, String)> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if line.trim().is_empty() {
+        // Only an empty line ends the headers: a line of spaces continues
+        // the field above (a long `License:` text has them).
+        if line.is_empty() {
             break;
         }
         if line.starts_with([' ', '\t']) {
@@ -142,6 +144,18 @@ fn header_fields(text: &str) -> Vec<(usize, String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_of_spaces_continues_a_field_and_does_not_end_the_headers() {
+        let text = "Metadata-Version: 2.1\nName: matplotlib\nVersion: 3.11.2\nLicense: first line\n         \n         second paragraph\nRequires-Dist: cycler>=0.10\n\nDescription\nRequires-Dist: not-a-header\n";
+        let metadata = DistMetadata::parse(text).unwrap();
+        let names: Vec<String> = metadata
+            .requires_dist
+            .iter()
+            .map(|r| r.name.to_string())
+            .collect();
+        assert_eq!(names, ["cycler"]);
+    }
 
     const WHEEL_METADATA: &str = "Metadata-Version: 2.1\r
 Name: requests\r
