@@ -173,3 +173,54 @@ fn pip_accepts_the_lockfile_in_hash_checking_mode() {
         .count();
     assert_eq!(downloaded, 3, "alpha, beta and gamma");
 }
+
+#[test]
+fn exclude_newer_and_pylock_output() {
+    let server = IndexServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "alpha\n").unwrap();
+    let index = server.url("locking");
+    // beta 2.0 was uploaded on 2024-01-02: before that, beta 1.0 (no gamma).
+    let older = lock(
+        dir.path(),
+        cache.path(),
+        &[
+            "--index-url",
+            &index,
+            "--exclude-newer",
+            "2024-01-01T12:00:00Z",
+            "requirements.txt",
+        ],
+    );
+    assert_eq!(older.code, 0, "{}", older.stderr);
+    assert!(older.stdout.contains("beta==1.0"), "{}", older.stdout);
+    assert!(!older.stdout.contains("gamma"), "{}", older.stdout);
+
+    let pylock = lock(
+        dir.path(),
+        cache.path(),
+        &[
+            "--index-url",
+            &index,
+            "--format",
+            "pylock",
+            "requirements.txt",
+        ],
+    );
+    assert_eq!(pylock.code, 0, "{}", pylock.stderr);
+    let document: toml::Value = toml::from_str(&pylock.stdout).expect("pylock.toml is TOML");
+    let names: Vec<&str> = document["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|package| package["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alpha", "beta", "gamma"]);
+    let bad = lock(
+        dir.path(),
+        cache.path(),
+        &["--exclude-newer", "last tuesday", "requirements.txt"],
+    );
+    assert_eq!(bad.code, 2);
+}
