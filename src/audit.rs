@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::compat::check::{self as compat_check, CompatSettings};
 use crate::compat::CompatDb;
+use crate::lock::metadata::DistMetadata;
 use crate::requirements::{requirement, Requirement, RequirementSet};
 use crate::resolve::{Problem, Resolution, Resolved, Target};
 
@@ -54,6 +55,7 @@ pub enum Rule {
     IndexUnreachable,
     DependencyConfusion,
     NotResolvedOffline,
+    DeclaredConflict,
     MismatchedFamily,
     CudaMismatch,
     KnownBroken,
@@ -78,6 +80,7 @@ impl Rule {
         Rule::IndexUnreachable,
         Rule::DependencyConfusion,
         Rule::NotResolvedOffline,
+        Rule::DeclaredConflict,
         Rule::MismatchedFamily,
         Rule::CudaMismatch,
         Rule::KnownBroken,
@@ -102,6 +105,7 @@ impl Rule {
             Rule::IndexUnreachable => "index-unreachable",
             Rule::DependencyConfusion => "dependency-confusion",
             Rule::NotResolvedOffline => "not-resolved-offline",
+            Rule::DeclaredConflict => "declared-conflict",
             Rule::MismatchedFamily => "mismatched-family",
             Rule::CudaMismatch => "cuda-mismatch",
             Rule::KnownBroken => "known-broken",
@@ -138,6 +142,9 @@ impl Rule {
                 "a package found on more than one index; pip takes the highest version from any"
             }
             Rule::NotResolvedOffline => "not resolved: `--offline` and no cached page",
+            Rule::DeclaredConflict => {
+                "a pin that another pinned release's Requires-Dist excludes"
+            }
             Rule::MismatchedFamily => "family members from releases that do not go together (torch and torchvision)",
             Rule::CudaMismatch => "builds for different CUDA versions, or for another CUDA or driver than the target's",
             Rule::KnownBroken => "a combination of releases known to break, with the error it causes",
@@ -187,6 +194,15 @@ pub struct Online<'a> {
     /// Parallel to the set's requirements.
     pub resolutions: &'a [Resolution],
     pub target: &'a Target,
+    pub pinned: &'a PinnedMetadata,
+}
+
+/// The core metadata of the releases the set pins exactly, by requirement
+/// index, and the pins whose metadata could not be had (and why).
+#[derive(Debug, Default)]
+pub struct PinnedMetadata {
+    pub metadata: std::collections::HashMap<usize, DistMetadata>,
+    pub unavailable: Vec<(usize, String)>,
 }
 
 /// Run every rule over a parsed set, the compat database's checks
@@ -265,6 +281,9 @@ pub fn audit(
             .collect(),
         None => Vec::new(),
     };
+    if let Some(online) = online {
+        raw.extend(declared_conflicts(set, &by_name, online));
+    }
     let subjects = compat_check::subjects(set, &by_name, &resolved_versions);
     raw.extend(compat_check::check(db, &subjects, &settings.compat));
 
@@ -345,6 +364,91 @@ fn located(requirement: &Requirement) -> String {
         requirement.origin.file.display(),
         requirement.origin.line
     )
+}
+
+/// `declared-conflict`: what `pip check` finds only after installing. A pin
+/// that another pinned release's `Requires-Dist` (for the target, with the
+/// extras asked for) excludes; and, offline, the pins whose metadata is not
+/// cached.
+fn declared_conflicts(
+    set: &RequirementSet,
+    by_name: &FxHashMap<&str, Vec<usize>>,
+    online: Online<'_>,
+) -> Vec<(usize, Finding)> {
+    let mut found = Vec::new();
+    for (index, reason) in &online.pinned.unavailable {
+        let requirement = &set.requirements[*index];
+        if reason.contains("--offline") {
+            found.push((
+                *index,
+                finding(
+                    Rule::NotResolvedOffline,
+                    Severity::Info,
+                    requirement,
+                    format!(
+                        "the dependencies of `{}{}` were not checked: its metadata is not cached",
+                        requirement.label(),
+                        requirement.specifier
+                    ),
+                    "run once without --offline to cache it".into(),
+                ),
+            ));
+        }
+    }
+    let mut requiring: Vec<(&usize, &DistMetadata)> = online.pinned.metadata.iter().collect();
+    requiring.sort_by_key(|(index, _)| **index);
+    for (index, metadata) in requiring {
+        let requirer = &set.requirements[*index];
+        for dependency in &metadata.requires_dist {
+            if !dependency.evaluate_markers(online.target.markers(), &requirer.extras) {
+                continue;
+            }
+            let Some(pep508_rs::VersionOrUrl::VersionSpecifier(wanted)) =
+                &dependency.version_or_url
+            else {
+                continue;
+            };
+            let Some(pinned_here) = by_name.get(dependency.name.as_ref()) else {
+                continue;
+            };
+            for &other in pinned_here {
+                let pinned = &set.requirements[other];
+                if pinned.constraint || !overlaps(requirer, pinned) {
+                    continue;
+                }
+                let Some(pin) = pinned_version(pinned) else {
+                    continue;
+                };
+                if wanted.contains(pin.version()) {
+                    continue;
+                }
+                found.push((
+                    other,
+                    finding(
+                        Rule::DeclaredConflict,
+                        Severity::Error,
+                        pinned,
+                        format!(
+                            "`{}{}` is excluded by `{}{}` ({}), which requires `{}{wanted}`",
+                            pinned.label(),
+                            pinned.specifier,
+                            requirer.label(),
+                            requirer.specifier,
+                            located(requirer),
+                            dependency.name
+                        ),
+                        format!(
+                            "pin {}{wanted}, or move {} to a release that accepts {}; pip would fail with ResolutionImpossible",
+                            dependency.name,
+                            requirer.label(),
+                            pin.version()
+                        ),
+                    ),
+                ));
+            }
+        }
+    }
+    found
 }
 
 /// Drift is a warning, and an error for the CI gate (`--strict`).

@@ -13,12 +13,12 @@ use pep508_rs::PackageName;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::audit::{self, AuditSettings, Online, Severity};
+use crate::audit::{self, AuditSettings, Online, PinnedMetadata, Severity};
 use crate::compat::check::CompatSettings;
 use crate::compat::{dotted_numbers, verify, CompatDb};
 use crate::diagnostic::Diagnostic;
 use crate::index::cache::{Answer, Cache};
-use crate::index::client::{CacheMode, ClientSettings, IndexClient};
+use crate::index::client::{CacheMode, ClientSettings, Fetched, IndexClient};
 use crate::index::discovery::{self, IndexConfig, IndexFlags, ProcessEnvironment};
 use crate::index::filename;
 use crate::index::page::VersionFilter;
@@ -211,6 +211,8 @@ struct IndexAnswers {
     target: Target,
     /// Parallel to the set's requirements.
     resolutions: Vec<Resolution>,
+    /// The core metadata of each exactly pinned release, by requirement.
+    pinned: PinnedMetadata,
 }
 
 /// Find the indexes, fetch (or read from the cache) every project's page
@@ -237,8 +239,9 @@ fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, E
         ca_bundle: sources.cert.clone(),
         ..ClientSettings::default()
     };
-    let client = IndexClient::new(settings, Cache::from_environment())
-        .map_err(|err| usage_error(err.to_string()))?;
+    let cache = Cache::from_environment();
+    let client =
+        IndexClient::new(settings, cache.clone()).map_err(|err| usage_error(err.to_string()))?;
     let index_urls: Vec<_> = sources.indexes.iter().map(|i| i.url.clone()).collect();
     let projects = resolve::projects_to_fetch(set, &target);
     let progress = progress_bar(args.format);
@@ -258,11 +261,77 @@ fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, E
             no_binary: set.options.no_binary.clone(),
         },
     );
+    let pinned = pinned_metadata(set, &resolutions, &fetched, &client, cache.as_ref());
     Ok(IndexAnswers {
         sources,
         target,
         resolutions,
+        pinned,
     })
+}
+
+/// For `declared-conflict`: the metadata of every release a requirement
+/// pins exactly (the same cached metadata `lock` reads), and the pins whose
+/// metadata could not be had.
+fn pinned_metadata(
+    set: &RequirementSet,
+    resolutions: &[Resolution],
+    fetched: &Fetched,
+    client: &IndexClient,
+    cache: Option<&Cache>,
+) -> PinnedMetadata {
+    let mut pinned = PinnedMetadata::default();
+    for (index, (requirement, resolution)) in set.requirements.iter().zip(resolutions).enumerate() {
+        let Resolution::Checked {
+            resolved: Some(resolved),
+            ..
+        } = resolution
+        else {
+            continue;
+        };
+        if audit::pinned_version(requirement).is_none() {
+            continue;
+        }
+        let project = requirement
+            .name
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let wheel = fetched
+            .pages
+            .iter()
+            .filter(|((_, name), _)| *name == project)
+            .filter_map(|(_, page)| match page {
+                Ok(Answer::Found(found)) => Some(found),
+                _ => None,
+            })
+            .flat_map(|found| &found.files)
+            .find(|file| {
+                file.filename.ends_with(".whl") && resolved.files.contains(&file.filename)
+            });
+        let Some(wheel) = wheel else {
+            continue;
+        };
+        let hash = wheel
+            .hashes
+            .get("sha256")
+            .map(|digest| format!("sha256:{digest}"));
+        let text = lock::index_source::read_wheel_metadata(
+            client,
+            cache,
+            &wheel.url,
+            &wheel.filename,
+            hash.as_deref(),
+        );
+        match text.map(|text| lock::metadata::DistMetadata::parse(&text)) {
+            Ok(Ok(metadata)) => {
+                pinned.metadata.insert(index, metadata);
+            }
+            Ok(Err(err)) => eprintln!("warning: unusable metadata of {}: {err}", wheel.filename),
+            Err(reason) => pinned.unavailable.push((index, reason)),
+        }
+    }
+    pinned
 }
 
 /// `reqlock audit`: resolve against the indexes, run the rules and apply
@@ -292,6 +361,7 @@ pub fn audit(args: &AuditArgs) -> Exit {
         sources,
         target,
         resolutions,
+        pinned,
     } = match ask_indexes(&set, args) {
         Ok(answers) => answers,
         Err(exit) => return exit,
@@ -311,6 +381,7 @@ pub fn audit(args: &AuditArgs) -> Exit {
         Some(Online {
             resolutions: &resolutions,
             target: &target,
+            pinned: &pinned,
         }),
     );
     for (file, line, id) in &outcome.unknown_suppressions {

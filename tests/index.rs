@@ -824,3 +824,43 @@ fn which_python3() -> Result<std::path::PathBuf, ()> {
         .find(|candidate| candidate.is_file())
         .ok_or(())
 }
+
+#[test]
+fn declared_conflicts_come_from_the_pinned_releases_metadata() {
+    let server = IndexServer::start();
+    // alpha 1.0 requires beta>=1 (its `.metadata` file says so).
+    let workspace = Workspace::new("alpha==1.0\nbeta==0.5\n");
+    let index = server.url("locking");
+    let run = workspace.run(&["--format", "json", "--index-url", &index]);
+    let document = run.json();
+    assert_eq!(
+        findings(&document, &["declared-conflict"]),
+        [("declared-conflict", 2)],
+        "{}",
+        run.stderr
+    );
+    let conflict = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "declared-conflict")
+        .unwrap();
+    assert!(
+        conflict["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`beta==0.5` is excluded by `alpha==1.0` (requirements.txt:1), which requires `beta>=1`"),
+        "{conflict:#}"
+    );
+    // The metadata is cached: offline finds the same conflict.
+    let offline = workspace.run(&["--format", "json", "--offline", "--index-url", &index]);
+    assert_eq!(
+        findings(&offline.json(), &["declared-conflict"]),
+        [("declared-conflict", 2)]
+    );
+
+    // A pin that fits is not a conflict.
+    let fine = Workspace::new("alpha==1.0\nbeta==2.0\n");
+    let run = fine.run(&["--format", "json", "--index-url", &index]);
+    assert!(findings(&run.json(), &["declared-conflict"]).is_empty());
+}

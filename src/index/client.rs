@@ -462,6 +462,11 @@ impl IndexClient {
             message: err.to_string(),
         })?;
         let public = redacted(&parsed);
+        if self.settings.mode == CacheMode::Offline {
+            return Err(FetchError::NotCached {
+                url: public.to_string(),
+            });
+        }
         let network = |message: String| FetchError::Network {
             url: public.to_string(),
             message,

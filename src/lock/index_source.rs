@@ -115,49 +115,66 @@ impl<'a> IndexSource<'a> {
         Ok(candidates)
     }
 
-    /// The `.metadata` of one file: from the disk cache by the file's hash,
-    /// else from the index.
     fn file_metadata(&self, file: &DistFile) -> Result<Option<String>, SourceError> {
         let Some(url) = &file.url else {
             return Ok(None);
         };
-        let cached_at = file
-            .hashes
-            .first()
-            .zip(self.cache.as_ref())
-            .map(|(hash, cache)| cache.metadata_path(hash));
-        if let Some(text) = cached_at
-            .as_ref()
-            .and_then(|path| std::fs::read_to_string(path).ok())
-        {
-            return Ok(Some(text));
-        }
-        let from_index = self
-            .client
-            .fetch_bytes(&format!("{url}.metadata"), None)
-            .map_err(|err| SourceError::Index(err.to_string()))?;
-        let bytes = match from_index {
-            Some(found) => found.body,
-            // No `.metadata` file: read METADATA out of the wheel itself.
-            None => {
-                let mut fetch = |range: &str| -> Result<Bytes, String> {
-                    self.client
-                        .fetch_bytes(url, Some(range))
-                        .map_err(|err| err.to_string())?
-                        .ok_or_else(|| format!("{url} answered 404"))
-                };
-                wheel_metadata::read(&file.filename, &mut fetch)
-                    .map_err(|err| SourceError::Index(err.to_string()))?
-                    .into_bytes()
-            }
-        };
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        if let (Some(path), Some(cache)) = (&cached_at, &self.cache) {
-            // Not caching only costs the next run a request.
-            let _ = cache.write_atomically(path, text.as_bytes());
-        }
-        Ok(Some(text))
+        read_wheel_metadata(
+            self.client,
+            self.cache.as_ref(),
+            url,
+            &file.filename,
+            file.hashes.first().map(String::as_str),
+        )
+        .map(Some)
+        .map_err(|err| SourceError::Index(err.to_string()))
     }
+}
+
+/// The core metadata of the wheel at `url`: from the disk cache by the
+/// file's hash (`sha256:...`), else its `.metadata` file, else `METADATA`
+/// read out of the wheel with range requests. Offline, only the cache
+/// answers.
+pub fn read_wheel_metadata(
+    client: &IndexClient,
+    cache: Option<&Cache>,
+    url: &str,
+    filename: &str,
+    hash: Option<&str>,
+) -> Result<String, String> {
+    let cached_at = hash
+        .zip(cache)
+        .map(|(hash, cache)| cache.metadata_path(hash));
+    if let Some(text) = cached_at
+        .as_ref()
+        .and_then(|path| std::fs::read_to_string(path).ok())
+    {
+        return Ok(text);
+    }
+    let from_index = client
+        .fetch_bytes(&format!("{url}.metadata"), None)
+        .map_err(|err| err.to_string())?;
+    let bytes = match from_index {
+        Some(found) => found.body,
+        // No `.metadata` file: read METADATA out of the wheel itself.
+        None => {
+            let mut fetch = |range: &str| -> Result<Bytes, String> {
+                client
+                    .fetch_bytes(url, Some(range))
+                    .map_err(|err| err.to_string())?
+                    .ok_or_else(|| format!("{url} answered 404"))
+            };
+            wheel_metadata::read(filename, &mut fetch)
+                .map_err(|err| err.to_string())?
+                .into_bytes()
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    if let (Some(path), Some(cache)) = (&cached_at, cache) {
+        // Not caching only costs the next run a request.
+        let _ = cache.write_atomically(path, text.as_bytes());
+    }
+    Ok(text)
 }
 
 impl PackageSource for IndexSource<'_> {
