@@ -280,7 +280,8 @@ fn pinned_metadata(
     client: &IndexClient,
     cache: Option<&Cache>,
 ) -> PinnedMetadata {
-    let mut pinned = PinnedMetadata::default();
+    // (requirement index, wheel URL, file name, hash) of each exact pin.
+    let mut wanted: Vec<(usize, String, String, Option<String>)> = Vec::new();
     for (index, (requirement, resolution)) in set.requirements.iter().zip(resolutions).enumerate() {
         let Resolution::Checked {
             resolved: Some(resolved),
@@ -309,28 +310,67 @@ fn pinned_metadata(
             .find(|file| {
                 file.filename.ends_with(".whl") && resolved.files.contains(&file.filename)
             });
-        let Some(wheel) = wheel else {
-            continue;
-        };
-        let hash = wheel
-            .hashes
-            .get("sha256")
-            .map(|digest| format!("sha256:{digest}"));
-        let text = lock::index_source::read_wheel_metadata(
-            client,
-            cache,
-            &wheel.url,
-            &wheel.filename,
-            hash.as_deref(),
-        );
+        if let Some(wheel) = wheel {
+            let hash = wheel
+                .hashes
+                .get("sha256")
+                .map(|digest| format!("sha256:{digest}"));
+            wanted.push((index, wheel.url.clone(), wheel.filename.clone(), hash));
+        }
+    }
+    // Cached metadata is read here; only misses wait on the network, and
+    // several of those are fetched at once.
+    let mut results: Vec<(usize, String, Result<String, String>)> = Vec::new();
+    wanted.retain(|(index, _, filename, hash)| {
+        match lock::index_source::cached_wheel_metadata(cache, hash.as_deref()) {
+            Some(text) => {
+                results.push((*index, filename.clone(), Ok(text)));
+                false
+            }
+            None => true,
+        }
+    });
+    let workers = 8.min(wanted.len().max(1));
+    let fetched_now: Vec<(usize, String, Result<String, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|worker| {
+                let wanted = &wanted;
+                scope.spawn(move || {
+                    wanted
+                        .iter()
+                        .skip(worker)
+                        .step_by(workers)
+                        .map(|(index, url, filename, hash)| {
+                            let text = lock::index_source::read_wheel_metadata(
+                                client,
+                                cache,
+                                url,
+                                filename,
+                                hash.as_deref(),
+                            );
+                            (*index, filename.clone(), text)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap_or_default())
+            .collect()
+    });
+    results.extend(fetched_now);
+    let mut pinned = PinnedMetadata::default();
+    for (index, filename, text) in results {
         match text.map(|text| lock::metadata::DistMetadata::parse(&text)) {
             Ok(Ok(metadata)) => {
                 pinned.metadata.insert(index, metadata);
             }
-            Ok(Err(err)) => eprintln!("warning: unusable metadata of {}: {err}", wheel.filename),
+            Ok(Err(err)) => eprintln!("warning: unusable metadata of {filename}: {err}"),
             Err(reason) => pinned.unavailable.push((index, reason)),
         }
     }
+    pinned.unavailable.sort();
     pinned
 }
 

@@ -195,6 +195,7 @@ impl Netrc {
 #[derive(Clone)]
 pub struct IndexClient {
     http: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    runtime: Arc<OnceLock<Result<tokio::runtime::Runtime, String>>>,
     cache: Option<Cache>,
     settings: Arc<ClientSettings>,
     netrc: Arc<Netrc>,
@@ -219,10 +220,26 @@ impl IndexClient {
         }
         Ok(IndexClient {
             http: Arc::new(OnceLock::new()),
+            runtime: Arc::new(OnceLock::new()),
             cache,
             settings: Arc::new(settings),
             netrc: Arc::new(Netrc::from_environment()),
         })
+    }
+
+    /// The async runtime, started on first use and kept: pooled connections
+    /// live on it, so later requests reuse them instead of a new TLS
+    /// handshake each. `block_on` may be called from several threads.
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, String> {
+        self.runtime
+            .get_or_init(|| {
+                tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|err| format!("could not start the async runtime: {err}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The HTTP client, set up on first use: loading the trusted
@@ -268,13 +285,10 @@ impl IndexClient {
         if to_fetch.is_empty() && find_links.is_empty() {
             return fetched;
         }
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-        {
+        let runtime = match self.runtime() {
             Ok(runtime) => runtime,
             Err(err) => {
-                let message = format!("could not start the async runtime: {err}");
+                let message = err;
                 let fail = |url: String| FetchError::Network {
                     url,
                     message: message.clone(),
@@ -471,10 +485,7 @@ impl IndexClient {
             url: public.to_string(),
             message,
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|err| network(format!("could not start the async runtime: {err}")))?;
+        let runtime = self.runtime().map_err(&network)?;
         runtime.block_on(async {
             let http = self.http().map_err(&network)?;
             let credentials = self.credentials(&parsed);

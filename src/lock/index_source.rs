@@ -131,9 +131,15 @@ impl<'a> IndexSource<'a> {
     }
 }
 
-/// The core metadata of the wheel at `url`: from the disk cache by the
-/// file's hash (`sha256:...`), else its `.metadata` file, else `METADATA`
-/// read out of the wheel with range requests. Offline, only the cache
+/// The cached core metadata of the wheel with `hash` (`sha256:...`).
+pub fn cached_wheel_metadata(cache: Option<&Cache>, hash: Option<&str>) -> Option<String> {
+    let path = cache?.metadata_path(hash?);
+    std::fs::read_to_string(path).ok()
+}
+
+/// The core metadata of the wheel at `url`, as [`cached_wheel_metadata`]
+/// has it, else its `.metadata` file, else `METADATA` read out of the wheel
+/// with range requests; what is read is cached. Offline, only the cache
 /// answers.
 pub fn read_wheel_metadata(
     client: &IndexClient,
@@ -142,15 +148,12 @@ pub fn read_wheel_metadata(
     filename: &str,
     hash: Option<&str>,
 ) -> Result<String, String> {
+    if let Some(text) = cached_wheel_metadata(cache, hash) {
+        return Ok(text);
+    }
     let cached_at = hash
         .zip(cache)
         .map(|(hash, cache)| cache.metadata_path(hash));
-    if let Some(text) = cached_at
-        .as_ref()
-        .and_then(|path| std::fs::read_to_string(path).ok())
-    {
-        return Ok(text);
-    }
     let from_index = client
         .fetch_bytes(&format!("{url}.metadata"), None)
         .map_err(|err| err.to_string())?;
@@ -169,7 +172,12 @@ pub fn read_wheel_metadata(
                 .into_bytes()
         }
     };
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    // Only the headers matter; the description after the first empty line
+    // is often most of the file.
+    if let Some(end) = text.find("\n\n").or_else(|| text.find("\r\n\r\n")) {
+        text.truncate(end + 1);
+    }
     if let (Some(path), Some(cache)) = (&cached_at, cache) {
         // Not caching only costs the next run a request.
         let _ = cache.write_atomically(path, text.as_bytes());
