@@ -347,24 +347,28 @@ fn the_cache_answers_warm_runs_and_offline_runs() {
     let index = server.url("simple");
     let cold = workspace.run(&["--index-url", &index]);
     assert_eq!(cold.code, 0, "{}", cold.stderr);
-    assert_eq!(server.requests().len(), 2);
+    assert_eq!(server.page_requests().len(), 2);
 
     let warm = workspace.run(&["--index-url", &index]);
     assert_eq!(warm.code, 0, "{}", warm.stderr);
-    assert_eq!(server.requests().len(), 2, "fresh entries answer warm runs");
+    assert_eq!(
+        server.page_requests().len(),
+        2,
+        "fresh entries answer warm runs"
+    );
 
     let offline = workspace.run(&["--offline", "--format", "json", "--index-url", &index]);
     assert_eq!(
         offline.json()["requirements"][0]["resolved"]["version"],
         "1.1"
     );
-    assert_eq!(server.requests().len(), 2, "--offline never asks");
+    assert_eq!(server.page_requests().len(), 2, "--offline never asks");
 
     workspace.run(&["--refresh", "--index-url", &index]);
-    assert_eq!(server.requests().len(), 4, "--refresh asks again");
+    assert_eq!(server.page_requests().len(), 4, "--refresh asks again");
     workspace.run(&["--cache-ttl", "0", "--index-url", &index]);
     assert_eq!(
-        server.requests().len(),
+        server.page_requests().len(),
         6,
         "entries older than the TTL are stale"
     );
@@ -383,7 +387,7 @@ fn the_cache_answers_warm_runs_and_offline_runs() {
         findings(&run.json(), INDEX_RULES),
         [("not-resolved-offline", 1)]
     );
-    assert_eq!(server.requests().len(), 6);
+    assert_eq!(server.page_requests().len(), 6);
 }
 
 #[test]
@@ -400,7 +404,7 @@ fn stale_entries_are_revalidated_with_their_etag() {
             run.stderr
         );
     }
-    let requests = server.requests();
+    let requests = server.page_requests();
     assert_eq!(requests.len(), 2, "max-age=0 beats the TTL: {requests:?}");
     assert_eq!(requests[0].if_none_match, None);
     assert_eq!(requests[1].if_none_match.as_deref(), Some("\"v1\""));

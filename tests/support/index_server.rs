@@ -58,6 +58,14 @@ impl IndexServer {
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().expect("request log").clone()
     }
+
+    /// The requests for project pages (not for files or their metadata).
+    pub fn page_requests(&self) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|request| !request.path.starts_with("/files/"))
+            .collect()
+    }
 }
 
 fn serve(
