@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifier};
@@ -15,7 +16,6 @@ use serde::Serialize;
 
 use crate::compat::check::{self as compat_check, CompatSettings};
 use crate::compat::CompatDb;
-use crate::lock::metadata::DistMetadata;
 use crate::requirements::{requirement, Requirement, RequirementSet};
 use crate::resolve::{Problem, Resolution, Resolved, Target};
 
@@ -197,11 +197,12 @@ pub struct Online<'a> {
     pub pinned: &'a PinnedMetadata,
 }
 
-/// The core metadata of the releases the set pins exactly, by requirement
-/// index, and the pins whose metadata could not be had (and why).
+/// The `Requires-Dist` values (unparsed) of the releases the set pins
+/// exactly, by requirement index, and the pins whose metadata could not be
+/// had (and why).
 #[derive(Debug, Default)]
 pub struct PinnedMetadata {
-    pub metadata: std::collections::HashMap<usize, DistMetadata>,
+    pub requires_dist: std::collections::HashMap<usize, Vec<String>>,
     pub unavailable: Vec<(usize, String)>,
 }
 
@@ -395,11 +396,23 @@ fn declared_conflicts(
             ));
         }
     }
-    let mut requiring: Vec<(&usize, &DistMetadata)> = online.pinned.metadata.iter().collect();
+    let mut requiring: Vec<(&usize, &Vec<String>)> = online.pinned.requires_dist.iter().collect();
     requiring.sort_by_key(|(index, _)| **index);
-    for (index, metadata) in requiring {
+    for (index, requires_dist) in requiring {
         let requirer = &set.requirements[*index];
-        for dependency in &metadata.requires_dist {
+        for raw in requires_dist {
+            // Only dependencies the set pins matter: parse just those.
+            let name_length = raw
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+                .unwrap_or(raw.len());
+            let name = crate::requirements::canonical_name(&raw[..name_length]);
+            if !by_name.contains_key(name.as_str()) {
+                continue;
+            }
+            let Ok(dependency) = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(raw)
+            else {
+                continue;
+            };
             if !dependency.evaluate_markers(online.target.markers(), &requirer.extras) {
                 continue;
             }

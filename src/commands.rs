@@ -362,12 +362,15 @@ fn pinned_metadata(
     results.extend(fetched_now);
     let mut pinned = PinnedMetadata::default();
     for (index, filename, text) in results {
-        match text.map(|text| lock::metadata::DistMetadata::parse(&text)) {
-            Ok(Ok(metadata)) => {
-                pinned.metadata.insert(index, metadata);
+        match text {
+            Ok(text) => {
+                pinned
+                    .requires_dist
+                    .insert(index, lock::metadata::raw_requires_dist(&text));
             }
-            Ok(Err(err)) => eprintln!("warning: unusable metadata of {filename}: {err}"),
-            Err(reason) => pinned.unavailable.push((index, reason)),
+            Err(reason) => pinned
+                .unavailable
+                .push((index, format!("{filename}: {reason}"))),
         }
     }
     pinned.unavailable.sort();

@@ -114,6 +114,16 @@ impl DistMetadata {
 
 /// `(line number, field name, value)` for each header field, continuation
 /// lines folded into the value.
+/// The raw `Requires-Dist` values of a metadata text, unparsed: a reader
+/// that needs a few of them need not parse them all.
+pub fn raw_requires_dist(text: &str) -> Vec<String> {
+    header_fields(text)
+        .into_iter()
+        .filter(|(_, field, _)| field.eq_ignore_ascii_case("requires-dist"))
+        .map(|(_, _, value)| value)
+        .collect()
+}
+
 fn header_fields(text: &str) -> Vec<(usize, String, String)> {
     let mut fields: Vec<(usize, String, String)> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
