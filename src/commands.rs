@@ -229,13 +229,7 @@ fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, E
     let settings = ClientSettings {
         timeout: args.timeout,
         ttl: args.cache_ttl,
-        mode: if args.offline {
-            CacheMode::Offline
-        } else if args.refresh {
-            CacheMode::Refresh
-        } else {
-            CacheMode::Normal
-        },
+        mode: CacheMode::from_flags(args.offline, args.refresh),
         ca_bundle: sources.cert.clone(),
         ..ClientSettings::default()
     };
@@ -794,13 +788,7 @@ pub fn lock(args: &LockArgs) -> Exit {
         Err(err) => return usage_error(err.to_string()),
     };
     let settings = ClientSettings {
-        mode: if args.offline {
-            CacheMode::Offline
-        } else if args.refresh {
-            CacheMode::Refresh
-        } else {
-            CacheMode::Normal
-        },
+        mode: CacheMode::from_flags(args.offline, args.refresh),
         ca_bundle: sources.cert.clone(),
         ..ClientSettings::default()
     };

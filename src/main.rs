@@ -43,12 +43,8 @@ enum Command {
         /// Never touch the network: answer from the cache only.
         #[arg(long)]
         offline: bool,
-        /// The main index (pip's --index-url).
-        #[arg(long, short = 'i', value_name = "URL")]
-        index_url: Option<String>,
-        /// Another index to consult (pip's --extra-index-url); repeatable.
-        #[arg(long, value_name = "URL")]
-        extra_index_url: Vec<String>,
+        #[command(flatten)]
+        indexes: IndexArgs,
         /// A folder or HTML page of distributions to consider too (pip's
         /// --find-links); repeatable.
         #[arg(long, short = 'f', value_name = "PATH_OR_URL")]
@@ -123,12 +119,8 @@ enum Command {
         /// Ask the indexes again even when cached pages are fresh.
         #[arg(long, conflicts_with = "offline")]
         refresh: bool,
-        /// The main index (pip's --index-url).
-        #[arg(long, short = 'i', value_name = "URL")]
-        index_url: Option<String>,
-        /// Another index to consult (pip's --extra-index-url); repeatable.
-        #[arg(long, value_name = "URL")]
-        extra_index_url: Vec<String>,
+        #[command(flatten)]
+        indexes: IndexArgs,
         /// Target Python as X.Y [default: python3 on PATH, else 3.12].
         #[arg(long, value_name = "X.Y")]
         python_version: Option<String>,
@@ -167,15 +159,32 @@ enum DbCommand {
         /// Skip the check of every named release against the index.
         #[arg(long)]
         offline: bool,
-        /// The index to check against (pip's --index-url).
-        #[arg(long, short = 'i', value_name = "URL")]
-        index_url: Option<String>,
-        /// Another index to check against; repeatable.
-        #[arg(long, value_name = "URL")]
-        extra_index_url: Vec<String>,
+        #[command(flatten)]
+        indexes: IndexArgs,
         #[command(flatten)]
         db: DbFlags,
     },
+}
+
+/// The indexes to ask, as pip's flags.
+#[derive(Args)]
+struct IndexArgs {
+    /// The main index (pip's --index-url).
+    #[arg(long, short = 'i', value_name = "URL")]
+    index_url: Option<String>,
+    /// Another index to consult (pip's --extra-index-url); repeatable.
+    #[arg(long, value_name = "URL")]
+    extra_index_url: Vec<String>,
+}
+
+impl IndexArgs {
+    fn with_find_links(self, find_links: Vec<String>) -> IndexFlags {
+        IndexFlags {
+            index_url: self.index_url,
+            extra_index_urls: self.extra_index_url,
+            find_links,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -334,8 +343,7 @@ fn main() -> ExitCode {
             driver,
             trust_reported,
             db,
-            index_url,
-            extra_index_url,
+            indexes,
             find_links,
             python_version,
             platform,
@@ -353,11 +361,7 @@ fn main() -> ExitCode {
             cuda,
             driver,
             trust_reported,
-            index: IndexFlags {
-                index_url,
-                extra_index_urls: extra_index_url,
-                find_links,
-            },
+            index: indexes.with_find_links(find_links),
             python_version,
             platform,
             pre,
@@ -377,8 +381,7 @@ fn main() -> ExitCode {
             pre,
             offline,
             refresh,
-            index_url,
-            extra_index_url,
+            indexes,
             python_version,
             platform,
             db,
@@ -397,11 +400,7 @@ fn main() -> ExitCode {
             pre,
             offline,
             refresh,
-            index: IndexFlags {
-                index_url,
-                extra_index_urls: extra_index_url,
-                find_links: Vec::new(),
-            },
+            index: indexes.with_find_links(Vec::new()),
             python_version,
             platform,
             db: db.into(),
@@ -424,18 +423,9 @@ fn main() -> ExitCode {
             }),
             DbCommand::Check {
                 offline,
-                index_url,
-                extra_index_url,
+                indexes,
                 db,
-            } => commands::db_check(
-                &db.into(),
-                offline,
-                &IndexFlags {
-                    index_url,
-                    extra_index_urls: extra_index_url,
-                    find_links: Vec::new(),
-                },
-            ),
+            } => commands::db_check(&db.into(), offline, &indexes.with_find_links(Vec::new())),
         },
     };
     exit.into()

@@ -38,6 +38,19 @@ pub enum CacheMode {
     Offline,
 }
 
+impl CacheMode {
+    /// The mode `--offline` and `--refresh` ask for.
+    pub fn from_flags(offline: bool, refresh: bool) -> CacheMode {
+        if offline {
+            CacheMode::Offline
+        } else if refresh {
+            CacheMode::Refresh
+        } else {
+            CacheMode::Normal
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ClientSettings {
     pub timeout: Duration,
