@@ -149,7 +149,38 @@ fn emit(render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()
     }
 }
 
+/// Read the input files: requirements files as pip does, and PEP 751
+/// `pylock.toml` files as exact, hashed pins.
 fn parse(files: &[PathBuf]) -> Result<RequirementSet, Exit> {
+    let (locks, requirement_files): (Vec<&PathBuf>, Vec<&PathBuf>) = files
+        .iter()
+        .partition(|path| lock::pylock::is_pylock_path(path));
+    let mut set = if requirement_files.is_empty() {
+        RequirementSet::default()
+    } else {
+        let requirement_files: Vec<PathBuf> = requirement_files.into_iter().cloned().collect();
+        parse_requirement_files(&requirement_files)?
+    };
+    for path in locks {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            eprintln!(
+                "{}: error: could not read the lock file: {err}",
+                path.display()
+            );
+            Exit::InputError
+        })?;
+        let pylock = lock::pylock::Pylock::parse(&text).map_err(|err| {
+            eprintln!("{}: error: {err}", path.display());
+            Exit::InputError
+        })?;
+        let read = pylock.to_requirement_set(path, &text);
+        set.requirements.extend(read.requirements);
+        set.files.extend(read.files);
+    }
+    Ok(set)
+}
+
+fn parse_requirement_files(files: &[PathBuf]) -> Result<RequirementSet, Exit> {
     match requirements::parse_files(files, &ParseSettings::from_environment()) {
         Ok(set) => {
             print_diagnostics(&set.warnings);

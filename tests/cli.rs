@@ -327,3 +327,31 @@ fn an_absurdly_long_line_is_an_input_error() {
         run.stderr
     );
 }
+
+#[test]
+fn audit_reads_pylock_toml_as_hashed_pins() {
+    let run = reqlock(&[
+        "audit",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "tests/fixtures/audit/pylock.toml",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let document: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(document["requirements"][1]["specifier"], "==0.17.0");
+    assert_eq!(document["requirements"][1]["line"], 11);
+    let rules: Vec<(&str, &str)> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] != "not-resolved-offline")
+        .map(|f| (f["rule"].as_str().unwrap(), f["package"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rules,
+        [("mismatched-family", "torchvision")],
+        "pins, with hashes: nothing else"
+    );
+}

@@ -216,6 +216,80 @@ impl Pylock {
     }
 }
 
+/// Whether a path names a PEP 751 lock file (`pylock.toml`, `pylock.NAME.toml`).
+pub fn is_pylock_path(path: &std::path::Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| {
+            name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml"))
+        })
+}
+
+impl Pylock {
+    /// The lock as exact pins, so that `reqlock audit` checks it like a
+    /// hashed requirements lockfile; each pin points at the line of its
+    /// `name = "..."`.
+    pub fn to_requirement_set(
+        &self,
+        file: &std::path::Path,
+        text: &str,
+    ) -> crate::requirements::RequirementSet {
+        let shared: std::sync::Arc<std::path::Path> = std::sync::Arc::from(file);
+        let mut set = crate::requirements::RequirementSet {
+            files: vec![file.to_path_buf()],
+            ..Default::default()
+        };
+        let mut search_from = 0;
+        for package in &self.packages {
+            let needle = format!("name = \"{}\"", package.name);
+            let line = match text[search_from..].find(&needle) {
+                Some(found) => {
+                    search_from += found + needle.len();
+                    text[..search_from].matches('\n').count() + 1
+                }
+                None => 0,
+            };
+            let specifier = package
+                .version
+                .as_ref()
+                .and_then(|version| format!("=={version}").parse().ok())
+                .unwrap_or_else(pep508_rs::pep440_rs::VersionSpecifiers::empty);
+            let parsed_marker = package
+                .marker
+                .as_deref()
+                .and_then(|marker| pep508_rs::MarkerTree::from_str(marker).ok())
+                .unwrap_or(pep508_rs::MarkerTree::TRUE);
+            let hashes = package
+                .sdist
+                .iter()
+                .chain(&package.wheels)
+                .flat_map(|file| file.hashes.iter().cloned())
+                .collect();
+            set.requirements.push(crate::requirements::Requirement {
+                name: Some(package.name.clone()),
+                display_name: Some(package.name.to_string()),
+                specifier,
+                extras: Vec::new(),
+                marker: package.marker.clone(),
+                parsed_marker,
+                url: None,
+                editable: false,
+                constraint: false,
+                hashes,
+                config_settings: Vec::new(),
+                global_options: Vec::new(),
+                origin: crate::requirements::Origin {
+                    file: shared.clone(),
+                    line,
+                    column: 1,
+                },
+                ignored_rules: Vec::new(),
+            });
+        }
+        set
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
