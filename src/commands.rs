@@ -246,27 +246,68 @@ struct IndexAnswers {
     pinned: PinnedMetadata,
 }
 
+/// A usage or input problem, said once on stderr.
+fn usage_error(message: impl std::fmt::Display) -> Exit {
+    eprintln!("error: {message}");
+    Exit::InputError
+}
+
+/// The indexes to ask, and a client for them.
+struct IndexSession {
+    sources: IndexConfig,
+    client: IndexClient,
+    cache: Option<Cache>,
+}
+
+/// Find the indexes as pip would (flags, the files' options, the
+/// environment, pip's configuration, pip's default) and set up a client
+/// that trusts pip's `cert` too.
+fn open_indexes(
+    flags: &IndexFlags,
+    file_options: &InstallOptions,
+    settings: ClientSettings,
+) -> Result<IndexSession, Exit> {
+    let sources =
+        discovery::discover(flags, file_options, &ProcessEnvironment).map_err(usage_error)?;
+    let settings = ClientSettings {
+        ca_bundle: sources.cert.clone(),
+        ..settings
+    };
+    let cache = Cache::from_environment();
+    let client = IndexClient::new(settings, cache.clone()).map_err(usage_error)?;
+    Ok(IndexSession {
+        sources,
+        client,
+        cache,
+    })
+}
+
+/// Which indexes are asked, and why, on stderr.
+fn print_indexes(sources: &IndexConfig) {
+    for index in &sources.indexes {
+        eprintln!("index: {} (from {})", index.url, index.source);
+    }
+}
+
 /// Find the indexes, fetch (or read from the cache) every project's page
 /// and pick a release per requirement; usage errors are reported here.
 fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, Exit> {
-    let usage_error = |message: String| {
-        eprintln!("error: {message}");
-        Exit::InputError
-    };
     let target = Target::from_flags(args.python_version.as_deref(), args.platform.as_deref())
-        .map_err(|err| usage_error(err.to_string()))?;
-    let sources = discovery::discover(&args.index, &set.options, &ProcessEnvironment)
-        .map_err(|err| usage_error(err.to_string()))?;
-    let settings = ClientSettings {
-        timeout: args.timeout,
-        ttl: args.cache_ttl,
-        mode: CacheMode::from_flags(args.offline, args.refresh),
-        ca_bundle: sources.cert.clone(),
-        ..ClientSettings::default()
-    };
-    let cache = Cache::from_environment();
-    let client =
-        IndexClient::new(settings, cache.clone()).map_err(|err| usage_error(err.to_string()))?;
+        .map_err(usage_error)?;
+    let IndexSession {
+        sources,
+        client,
+        cache,
+    } = open_indexes(
+        &args.index,
+        &set.options,
+        ClientSettings {
+            timeout: args.timeout,
+            ttl: args.cache_ttl,
+            mode: CacheMode::from_flags(args.offline, args.refresh),
+            ..ClientSettings::default()
+        },
+    )?;
     let index_urls: Vec<_> = sources.indexes.iter().map(|i| i.url.clone()).collect();
     let projects = resolve::projects_to_fetch(set, &target);
     let progress = progress_bar(args.format);
@@ -644,21 +685,10 @@ fn releases_on_index(
     index: &IndexFlags,
     packages: &[String],
 ) -> Result<BTreeMap<String, Option<BTreeSet<Version>>>, Exit> {
-    let usage_error = |message: String| {
-        eprintln!("error: {message}");
-        Exit::InputError
-    };
-    let sources = discovery::discover(index, &InstallOptions::default(), &ProcessEnvironment)
-        .map_err(|err| usage_error(err.to_string()))?;
-    for configured in &sources.indexes {
-        eprintln!("index: {} (from {})", configured.url, configured.source);
-    }
-    let settings = ClientSettings {
-        ca_bundle: sources.cert.clone(),
-        ..ClientSettings::default()
-    };
-    let client = IndexClient::new(settings, Cache::from_environment())
-        .map_err(|err| usage_error(err.to_string()))?;
+    let IndexSession {
+        sources, client, ..
+    } = open_indexes(index, &InstallOptions::default(), ClientSettings::default())?;
+    print_indexes(&sources);
     let urls: Vec<_> = sources.indexes.iter().map(|i| i.url.clone()).collect();
     let progress = progress_bar(Format::Table);
     // Only the names of the releases are needed, not their files.
@@ -793,10 +823,6 @@ fn index_options_in_force(
 /// `reqlock lock`: resolve the whole dependency tree and write (or check)
 /// a fully pinned lockfile.
 pub fn lock(args: &LockArgs) -> Exit {
-    let usage_error = |message: String| {
-        eprintln!("error: {message}");
-        Exit::InputError
-    };
     let set = match parse(&args.files) {
         Ok(set) => set,
         Err(exit) => return exit,
@@ -812,25 +838,21 @@ pub fn lock(args: &LockArgs) -> Exit {
     let target = match Target::from_flags(args.python_version.as_deref(), args.platform.as_deref())
     {
         Ok(target) => target,
-        Err(err) => return usage_error(err.to_string()),
-    };
-    let sources = match discovery::discover(&args.index, &set.options, &ProcessEnvironment) {
-        Ok(sources) => sources,
-        Err(err) => return usage_error(err.to_string()),
+        Err(err) => return usage_error(err),
     };
     let settings = ClientSettings {
         mode: CacheMode::from_flags(args.offline, args.refresh),
-        ca_bundle: sources.cert.clone(),
         ..ClientSettings::default()
     };
-    let cache = Cache::from_environment();
-    let client = match IndexClient::new(settings, cache.clone()) {
-        Ok(client) => client,
-        Err(err) => return usage_error(err.to_string()),
+    let IndexSession {
+        sources,
+        client,
+        cache,
+    } = match open_indexes(&args.index, &set.options, settings) {
+        Ok(session) => session,
+        Err(exit) => return exit,
     };
-    for index in &sources.indexes {
-        eprintln!("index: {} (from {})", index.url, index.source);
-    }
+    print_indexes(&sources);
     eprintln!("target: {target}");
     let mut upgrade_packages = BTreeSet::new();
     for name in &args.upgrade_packages {
@@ -869,7 +891,7 @@ pub fn lock(args: &LockArgs) -> Exit {
             eprintln!("error: {err}");
             return Exit::Findings;
         }
-        Err(err) => return usage_error(err.to_string()),
+        Err(err) => return usage_error(err),
     };
     let text = match args.format {
         LockFormat::Requirements => {
@@ -912,7 +934,7 @@ pub fn lock(args: &LockArgs) -> Exit {
             }
             Err(err) => usage_error(format!("could not read {}: {err}", path.display())),
         },
-        (None, true) => usage_error("--check needs the lockfile: give it with -o FILE".into()),
+        (None, true) => usage_error("--check needs the lockfile: give it with -o FILE"),
         (Some(path), false) => match lock::output::write_atomic(path, &text) {
             Ok(()) => {
                 eprintln!("wrote {}", path.display());
