@@ -44,26 +44,49 @@ fn lock(dir: &Path, cache: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// A project requiring `alpha`, a private cache, and the loopback index
+/// serving the `locking` fixtures.
+struct Project {
+    server: IndexServer,
+    dir: tempfile::TempDir,
+    cache: tempfile::TempDir,
+    index: String,
+}
+
+impl Project {
+    fn new() -> Project {
+        let server = IndexServer::start();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("requirements.txt"), "alpha\n").unwrap();
+        let index = server.url("locking");
+        Project {
+            server,
+            dir,
+            cache: tempfile::tempdir().unwrap(),
+            index,
+        }
+    }
+
+    fn lock(&self, args: &[&str]) -> Run {
+        lock(self.dir.path(), self.cache.path(), args)
+    }
+}
+
 #[test]
 fn locks_the_tree_reading_metadata_from_metadata_files_and_from_inside_wheels() {
-    let server = IndexServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("requirements.txt"), "alpha\n").unwrap();
-    let index = server.url("locking");
-    let run = lock(
-        dir.path(),
-        cache.path(),
-        &["--index-url", &index, "requirements.txt"],
-    );
+    let project = Project::new();
+    let run = project.lock(&["--index-url", &project.index, "requirements.txt"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     // beta 2.0 has no `.metadata` file: gamma is only known from the
     // METADATA inside its wheel, read with range requests.
     assert!(run.stdout.contains("gamma==1.0"), "{}", run.stdout);
-    let lockfile = run.stdout.replace(&server.port.to_string(), "[port]");
+    let lockfile = run
+        .stdout
+        .replace(&project.server.port.to_string(), "[port]");
     insta::assert_snapshot!("lock_from_index", lockfile);
     assert!(
-        server
+        project
+            .server
             .requests()
             .iter()
             .any(|r| r.path == "/files/beta-2.0-py3-none-any.whl"),
@@ -71,41 +94,38 @@ fn locks_the_tree_reading_metadata_from_metadata_files_and_from_inside_wheels() 
     );
 
     // Pages and metadata are cached: offline gives the same lockfile.
-    let offline = lock(
-        dir.path(),
-        cache.path(),
-        &["--offline", "--index-url", &index, "requirements.txt"],
-    );
+    let offline = project.lock(&[
+        "--offline",
+        "--index-url",
+        &project.index,
+        "requirements.txt",
+    ]);
     assert_eq!(offline.code, 0, "{}", offline.stderr);
     assert_eq!(offline.stdout, run.stdout);
 }
 
 #[test]
 fn check_reports_drift_and_writes_are_atomic_and_exact() {
-    let server = IndexServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("requirements.txt"), "alpha\n").unwrap();
-    let index = server.url("locking");
+    let project = Project::new();
     let args = [
         "--index-url",
-        index.as_str(),
+        project.index.as_str(),
         "-o",
         "requirements.lock",
         "requirements.txt",
     ];
-    let written = lock(dir.path(), cache.path(), &args);
+    let written = project.lock(&args);
     assert_eq!(written.code, 0, "{}", written.stderr);
     assert!(written.stdout.is_empty(), "with -o nothing goes to stdout");
     let mut check_args = args.to_vec();
     check_args.insert(0, "--check");
-    let checked = lock(dir.path(), cache.path(), &check_args);
+    let checked = project.lock(&check_args);
     assert_eq!(checked.code, 0, "{}", checked.stderr);
 
-    let path = dir.path().join("requirements.lock");
+    let path = project.dir.path().join("requirements.lock");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("gamma==1.0", "gamma==0.9")).unwrap();
-    let drifted = lock(dir.path(), cache.path(), &check_args);
+    let drifted = project.lock(&check_args);
     assert_eq!(drifted.code, 1, "{}", drifted.stderr);
     assert!(drifted.stdout.contains("-gamma==0.9"), "{}", drifted.stdout);
     assert!(drifted.stdout.contains("+gamma==1.0"), "{}", drifted.stdout);
@@ -122,22 +142,14 @@ fn pip_accepts_the_lockfile_in_hash_checking_mode() {
         eprintln!("skipped: python3 -m pip is not available");
         return;
     }
-    let server = IndexServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("requirements.txt"), "alpha\n").unwrap();
-    let index = server.url("locking");
-    let run = lock(
-        dir.path(),
-        cache.path(),
-        &[
-            "--index-url",
-            &index,
-            "-o",
-            "requirements.lock",
-            "requirements.txt",
-        ],
-    );
+    let project = Project::new();
+    let run = project.lock(&[
+        "--index-url",
+        &project.index,
+        "-o",
+        "requirements.lock",
+        "requirements.txt",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let output = Command::new("python3")
         .args([
@@ -151,12 +163,12 @@ fn pip_accepts_the_lockfile_in_hash_checking_mode() {
         .args([
             "--disable-pip-version-check",
             "--index-url",
-            &index,
+            &project.index,
             "-d",
             "downloads",
         ])
         .args(["-r", "requirements.lock"])
-        .current_dir(dir.path())
+        .current_dir(project.dir.path())
         .env("PIP_CONFIG_FILE", "/dev/null")
         .env_remove("PIP_FIND_LINKS")
         .env_remove("PIP_INDEX_URL")
@@ -168,7 +180,7 @@ fn pip_accepts_the_lockfile_in_hash_checking_mode() {
         "pip refused the lockfile:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let downloaded = std::fs::read_dir(dir.path().join("downloads"))
+    let downloaded = std::fs::read_dir(project.dir.path().join("downloads"))
         .unwrap()
         .count();
     assert_eq!(downloaded, 3, "alpha, beta and gamma");
@@ -176,38 +188,26 @@ fn pip_accepts_the_lockfile_in_hash_checking_mode() {
 
 #[test]
 fn exclude_newer_and_pylock_output() {
-    let server = IndexServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("requirements.txt"), "alpha\n").unwrap();
-    let index = server.url("locking");
+    let project = Project::new();
     // beta 2.0 was uploaded on 2024-01-02: before that, beta 1.0 (no gamma).
-    let older = lock(
-        dir.path(),
-        cache.path(),
-        &[
-            "--index-url",
-            &index,
-            "--exclude-newer",
-            "2024-01-01T12:00:00Z",
-            "requirements.txt",
-        ],
-    );
+    let older = project.lock(&[
+        "--index-url",
+        &project.index,
+        "--exclude-newer",
+        "2024-01-01T12:00:00Z",
+        "requirements.txt",
+    ]);
     assert_eq!(older.code, 0, "{}", older.stderr);
     assert!(older.stdout.contains("beta==1.0"), "{}", older.stdout);
     assert!(!older.stdout.contains("gamma"), "{}", older.stdout);
 
-    let pylock = lock(
-        dir.path(),
-        cache.path(),
-        &[
-            "--index-url",
-            &index,
-            "--format",
-            "pylock",
-            "requirements.txt",
-        ],
-    );
+    let pylock = project.lock(&[
+        "--index-url",
+        &project.index,
+        "--format",
+        "pylock",
+        "requirements.txt",
+    ]);
     assert_eq!(pylock.code, 0, "{}", pylock.stderr);
     let document: toml::Value = toml::from_str(&pylock.stdout).expect("pylock.toml is TOML");
     let names: Vec<&str> = document["packages"]
@@ -217,10 +217,6 @@ fn exclude_newer_and_pylock_output() {
         .map(|package| package["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["alpha", "beta", "gamma"]);
-    let bad = lock(
-        dir.path(),
-        cache.path(),
-        &["--exclude-newer", "last tuesday", "requirements.txt"],
-    );
+    let bad = project.lock(&["--exclude-newer", "last tuesday", "requirements.txt"]);
     assert_eq!(bad.code, 2);
 }
