@@ -885,7 +885,9 @@ pub fn lock(args: &LockArgs) -> Exit {
         sources.indexes.iter().map(|i| i.url.clone()).collect(),
         sources.find_links.clone(),
     );
-    let resolution = match lock::resolve::resolve(&source, &set, target.markers(), &db, &options) {
+    let resolved = source
+        .with_prefetch(|| lock::resolve::resolve(&source, &set, target.markers(), &db, &options));
+    let resolution = match resolved {
         Ok(resolution) => resolution,
         Err(err @ lock::resolve::LockError::NoSolution { .. }) => {
             eprintln!("error: {err}");

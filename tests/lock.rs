@@ -417,7 +417,7 @@ fn gpu_releases() -> Vec<(Candidate, DistMetadata)> {
     let mut releases = Vec::new();
     for name in ["torch", "torchvision", "filelock"] {
         let name = PackageName::from_str(name).expect("valid name");
-        for candidate in source.candidates(&name).expect("in memory") {
+        for candidate in source.releases(&name) {
             let metadata = source
                 .metadata(&name, &candidate.version)
                 .expect("known release");

@@ -112,7 +112,8 @@ fn build_http(settings: &ClientSettings) -> Result<reqwest::Client, ClientError>
         .user_agent(concat!("reqlock/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(settings.timeout)
         .timeout(settings.timeout)
-        .gzip(true);
+        .gzip(true)
+        .dns_resolver(Arc::new(crate::index::dns::OncePerHost::default()));
     if let Some(path) = &settings.ca_bundle {
         let failed = |message: String| ClientError::CaBundle {
             path: path.display().to_string(),
@@ -208,10 +209,24 @@ impl Netrc {
 #[derive(Clone)]
 pub struct IndexClient {
     http: Arc<OnceLock<Result<reqwest::Client, String>>>,
-    runtime: Arc<OnceLock<Result<tokio::runtime::Runtime, String>>>,
+    runtime: Arc<OnceLock<Result<AsyncRuntime, String>>>,
     cache: Option<Cache>,
     settings: Arc<ClientSettings>,
     netrc: Arc<Netrc>,
+}
+
+/// The client's async runtime. Dropping it does not wait for host lookups
+/// still running on its blocking threads (a slow resolver can take seconds
+/// to give up): nothing is left to use their answers.
+#[derive(Debug)]
+struct AsyncRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for AsyncRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// What one round of fetching produced.
@@ -249,10 +264,17 @@ impl IndexClient {
                 tokio::runtime::Builder::new_multi_thread()
                     .enable_all()
                     .build()
+                    .map(|runtime| AsyncRuntime(Some(runtime)))
                     .map_err(|err| format!("could not start the async runtime: {err}"))
             })
             .as_ref()
             .map_err(Clone::clone)
+            .and_then(|runtime| {
+                runtime
+                    .0
+                    .as_ref()
+                    .ok_or_else(|| "the async runtime has stopped".to_string())
+            })
     }
 
     /// The HTTP client, set up on first use: loading the trusted

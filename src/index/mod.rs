@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod client;
 pub mod discovery;
+pub mod dns;
 pub mod filename;
 pub mod local_python;
 pub mod page;

@@ -1,37 +1,104 @@
 //! The lock resolver's [`PackageSource`] over the real indexes: the same
 //! client, cache and index discovery as `reqlock audit`.
 //!
-//! A release's dependencies come from a wheel's PEP 658/714 `.metadata`
-//! file, asked for even when the page does not advertise it (the reachable
-//! index serves one for many wheels without saying so), else from the
-//! `METADATA` inside the wheel, read with HTTP range requests. Metadata is
-//! cached on disk by the file's hash, so it is never fetched twice.
+//! A project's versions come from its page read without files; a release's
+//! files are read from the cache only when the resolver considers that
+//! release, so a warm lock parses kilobytes instead of every release of
+//! every page. A release's dependencies come from a wheel's PEP 658/714
+//! `.metadata` file, asked for even when the page does not advertise it
+//! (the reachable index serves one for many wheels without saying so),
+//! else from the `METADATA` inside the wheel, read with HTTP range
+//! requests. Metadata is cached on disk by the file's hash, so it is never
+//! fetched twice.
+//!
+//! The resolver asks for one thing at a time; most of a cold lock would be
+//! waiting for answers in turn. [`IndexSource::with_prefetch`] runs workers
+//! that fetch the pages and likely releases' metadata of the packages the
+//! resolver announced, so that its questions find the answers ready.
 //! Building sdists is not done yet: a release with only an sdist is an
 //! error that names it.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use indicatif::ProgressBar;
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::PackageName;
 
 use super::metadata::DistMetadata;
-use super::source::{Candidate, DistFile, PackageSource, SourceError};
+use super::source::{Candidate, DistFile, PackageSource, Pick, SourceError};
 use super::wheel_metadata;
 use crate::index::cache::{Answer, Cache};
 use crate::index::client::{Bytes, IndexClient};
 use crate::index::filename;
-use crate::index::page::{self, VersionFilter};
+use crate::index::page::{self, ProjectPage, VersionFilter};
 use crate::index::IndexUrl;
+
+/// How many packages the prefetch workers fetch at once.
+const PREFETCH_WORKERS: usize = 16;
 
 pub struct IndexSource<'a> {
     client: &'a IndexClient,
     cache: Option<Cache>,
     indexes: Vec<IndexUrl>,
     find_links: Vec<String>,
-    candidates: RefCell<HashMap<PackageName, Vec<Candidate>>>,
+    /// Each find-links location's page, read once for all projects.
+    find_links_pages: OnceLock<Result<Vec<(String, ProjectPage)>, SourceError>>,
+    projects: Memo<PackageName, Result<Arc<Project>, SourceError>>,
+    releases: Memo<(PackageName, Version), Result<Candidate, SourceError>>,
+    metadata: Memo<(PackageName, Version), Result<DistMetadata, SourceError>>,
+    /// Where announced packages go while [`IndexSource::with_prefetch`] runs.
+    prefetch: Mutex<Option<mpsc::Sender<(PackageName, Pick)>>>,
+    /// Set when resolution is over: queued prefetches are dropped.
+    finished: AtomicBool,
+}
+
+/// A project's versions on each page that lists it, in priority order
+/// (indexes in the order given, then find-links locations).
+struct Project {
+    pages: Vec<ProjectVersions>,
+}
+
+struct ProjectVersions {
+    /// The index URL or find-links location.
+    location: String,
+    /// The position in the index list; `None` for a find-links page.
+    index: Option<usize>,
+    /// Each version with the files in hand; they are all in hand when
+    /// `complete`, else they are read from the cache when asked for.
+    releases: BTreeMap<Version, Vec<page::DistFile>>,
+    complete: bool,
+}
+
+/// Answers computed once and shared by the resolver and the prefetch
+/// workers: whoever asks second waits for the first answer.
+struct Memo<K, V> {
+    cells: Mutex<HashMap<K, Arc<OnceLock<V>>>>,
+}
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Memo<K, V> {
+        Memo {
+            cells: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
+    fn get_or(&self, key: &K, compute: impl FnOnce() -> V) -> V {
+        let cell = Arc::clone(locked(&self.cells).entry(key.clone()).or_default());
+        cell.get_or_init(compute).clone()
+    }
+}
+
+/// A poisoned lock only means another thread panicked; the map it guards
+/// is still whole (entries are inserted in one step).
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl<'a> IndexSource<'a> {
@@ -46,88 +113,160 @@ impl<'a> IndexSource<'a> {
             cache,
             indexes,
             find_links,
-            candidates: RefCell::default(),
+            find_links_pages: OnceLock::new(),
+            projects: Memo::default(),
+            releases: Memo::default(),
+            metadata: Memo::default(),
+            prefetch: Mutex::new(None),
+            finished: AtomicBool::new(false),
         }
     }
 
-    fn fetch_candidates(&self, name: &PackageName) -> Result<Vec<Candidate>, SourceError> {
+    /// Run `resolution` while workers act on [`PackageSource::prefetch`]
+    /// hints; what they have not started when it returns is dropped.
+    pub fn with_prefetch<R>(&self, resolution: impl FnOnce() -> R) -> R {
+        let (sender, receiver) = mpsc::channel::<(PackageName, Pick)>();
+        let receiver = Mutex::new(receiver);
+        *locked(&self.prefetch) = Some(sender);
+        self.finished.store(false, Ordering::Relaxed);
+        std::thread::scope(|scope| {
+            for _ in 0..PREFETCH_WORKERS {
+                scope.spawn(|| loop {
+                    let next = locked(&receiver).recv();
+                    let Ok((name, pick)) = next else {
+                        break;
+                    };
+                    if !self.finished.load(Ordering::Relaxed) {
+                        self.work_ahead(&name, pick);
+                    }
+                });
+            }
+            let result = resolution();
+            self.finished.store(true, Ordering::Relaxed);
+            // Dropping the sender ends the workers once the queue is empty.
+            *locked(&self.prefetch) = None;
+            result
+        })
+    }
+
+    fn work_ahead(&self, name: &PackageName, pick: Pick) {
+        // Errors are remembered with the answers: the resolver meets them
+        // if it asks the same question.
+        let Ok(versions) = self.versions(name) else {
+            return;
+        };
+        if let Some(version) = pick(&versions) {
+            let _ = self.metadata(name, &version);
+        }
+    }
+
+    fn project(&self, name: &PackageName) -> Result<Arc<Project>, SourceError> {
+        self.projects
+            .get_or(name, || self.fetch_project(name).map(Arc::new))
+    }
+
+    fn fetch_project(&self, name: &PackageName) -> Result<Project, SourceError> {
         let project = name.to_string();
+        // With a cache, a release's files are read from it when needed;
+        // without one, everything must be kept from the only read.
+        let complete = self.cache.is_none();
+        let filter = if complete {
+            VersionFilter::all()
+        } else {
+            VersionFilter::names_only()
+        };
         let fetched = self.client.fetch_all(
             &self.indexes,
-            &self.find_links,
-            &[(project.clone(), VersionFilter::all())],
+            &[],
+            &[(project.clone(), filter)],
             &ProgressBar::hidden(),
         );
-        let mut pages: Vec<(String, &page::ProjectPage)> = Vec::new();
+        let mut pages = Vec::new();
         for (position, index) in self.indexes.iter().enumerate() {
             match fetched.pages.get(&(position, project.clone())) {
-                Some(Ok(Answer::Found(found))) => pages.push((index.to_string(), found)),
+                Some(Ok(Answer::Found(found))) => pages.push(ProjectVersions {
+                    location: index.to_string(),
+                    index: Some(position),
+                    releases: releases_of(found, &project, true),
+                    complete,
+                }),
                 Some(Ok(Answer::NotFound)) | None => {}
                 Some(Err(err)) => return Err(SourceError::Index(err.to_string())),
             }
         }
-        for (location, found) in self.find_links.iter().zip(&fetched.find_links) {
-            match found {
-                Ok(found) => pages.push((location.clone(), found)),
-                Err(err) => return Err(SourceError::Index(err.to_string())),
-            }
-        }
-        let mut candidates = Vec::new();
-        for (index, found) in pages {
-            let mut releases: BTreeMap<Version, Vec<&page::DistFile>> = BTreeMap::new();
-            for file in &found.files {
-                if let Some(parsed) = filename::parse(&file.filename, &project) {
-                    releases.entry(parsed.version).or_default().push(file);
-                }
-            }
-            for (version, files) in releases {
-                let yanked = if files.iter().all(|file| file.yanked.is_some()) {
-                    files.iter().find_map(|file| file.yanked.clone())
-                } else {
-                    None
-                };
-                let requires_python = files
-                    .iter()
-                    .find_map(|file| file.requires_python.as_deref())
-                    .and_then(|text| VersionSpecifiers::from_str(text).ok());
-                candidates.push(Candidate {
-                    version,
-                    yanked,
-                    requires_python,
-                    files: files
-                        .iter()
-                        .map(|file| DistFile {
-                            filename: file.filename.clone(),
-                            url: Some(file.url.clone()),
-                            hashes: file
-                                .hashes
-                                .iter()
-                                .filter(|(algorithm, _)| algorithm.as_str() == "sha256")
-                                .map(|(algorithm, digest)| format!("{algorithm}:{digest}"))
-                                .collect(),
-                            upload_time: file.upload_time.clone(),
-                        })
-                        .collect(),
-                    index: index.clone(),
+        for (location, found) in self.find_links_pages()? {
+            let releases = releases_of(found, &project, false);
+            if !releases.is_empty() {
+                pages.push(ProjectVersions {
+                    location: location.clone(),
+                    index: None,
+                    releases,
+                    complete: true,
                 });
             }
         }
-        Ok(candidates)
+        Ok(Project { pages })
     }
 
-    fn file_metadata(&self, file: &DistFile) -> Result<Option<String>, SourceError> {
-        let Some(url) = &file.url else {
-            return Ok(None);
+    fn find_links_pages(&self) -> Result<&Vec<(String, ProjectPage)>, SourceError> {
+        self.find_links_pages
+            .get_or_init(|| {
+                if self.find_links.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let fetched =
+                    self.client
+                        .fetch_all(&[], &self.find_links, &[], &ProgressBar::hidden());
+                self.find_links
+                    .iter()
+                    .zip(fetched.find_links)
+                    .map(|(location, page)| match page {
+                        Ok(page) => Ok((location.clone(), page)),
+                        Err(err) => Err(SourceError::Index(err.to_string())),
+                    })
+                    .collect()
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn fetch_release(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Candidate, SourceError> {
+        let project = self.project(name)?;
+        let unknown = || SourceError::UnknownRelease {
+            name: name.clone(),
+            version: version.clone(),
         };
-        read_wheel_metadata(
-            self.client,
-            self.cache.as_ref(),
-            url,
-            &file.filename,
-            file.hashes.first().map(String::as_str),
-        )
-        .map(Some)
-        .map_err(|err| SourceError::Index(err.to_string()))
+        let found = project
+            .pages
+            .iter()
+            .find(|page| page.releases.contains_key(version))
+            .ok_or_else(unknown)?;
+        let files = match (found.complete, found.index) {
+            (false, Some(position)) => {
+                let pin = VersionSpecifiers::from_str(&format!("=={version}"))
+                    .map_err(|err| SourceError::Index(err.to_string()))?;
+                let text = name.to_string();
+                let fetched = self.client.fetch_all(
+                    &self.indexes[position..=position],
+                    &[],
+                    &[(text.clone(), VersionFilter::admitted_by(vec![pin]))],
+                    &ProgressBar::hidden(),
+                );
+                match fetched.pages.get(&(0, text.clone())) {
+                    Some(Ok(Answer::Found(page))) => releases_of(page, &text, true)
+                        .remove(version)
+                        .ok_or_else(unknown)?,
+                    Some(Ok(Answer::NotFound)) | None => return Err(unknown()),
+                    Some(Err(err)) => return Err(SourceError::Index(err.to_string())),
+                }
+            }
+            _ => found.releases.get(version).cloned().unwrap_or_default(),
+        };
+        Ok(candidate(version.clone(), &files, &found.location))
     }
 }
 
@@ -186,32 +325,44 @@ pub fn read_wheel_metadata(
 }
 
 impl PackageSource for IndexSource<'_> {
-    fn candidates(&self, name: &PackageName) -> Result<Vec<Candidate>, SourceError> {
-        if let Some(known) = self.candidates.borrow().get(name) {
-            return Ok(known.clone());
-        }
-        let fetched = self.fetch_candidates(name)?;
-        self.candidates
-            .borrow_mut()
-            .insert(name.clone(), fetched.clone());
-        Ok(fetched)
+    fn versions(&self, name: &PackageName) -> Result<Vec<Version>, SourceError> {
+        let project = self.project(name)?;
+        Ok(project
+            .pages
+            .iter()
+            .flat_map(|page| page.releases.keys().cloned())
+            .collect())
+    }
+
+    fn release(&self, name: &PackageName, version: &Version) -> Result<Candidate, SourceError> {
+        let key = (name.clone(), version.clone());
+        self.releases
+            .get_or(&key, || self.fetch_release(name, version))
     }
 
     fn metadata(&self, name: &PackageName, version: &Version) -> Result<DistMetadata, SourceError> {
-        let candidates = self.candidates(name)?;
-        let files: Vec<&DistFile> = candidates
-            .iter()
-            .filter(|candidate| &candidate.version == version)
-            .flat_map(|candidate| &candidate.files)
-            .collect();
-        if files.is_empty() {
-            return Err(SourceError::UnknownRelease {
-                name: name.clone(),
-                version: version.clone(),
-            });
+        let key = (name.clone(), version.clone());
+        self.metadata
+            .get_or(&key, || self.fetch_metadata(name, version))
+    }
+
+    fn prefetch(&self, name: &PackageName, pick: Pick) {
+        if let Some(sender) = locked(&self.prefetch).as_ref() {
+            // A closed channel means resolution is over: nothing to do.
+            let _ = sender.send((name.clone(), pick));
         }
+    }
+}
+
+impl IndexSource<'_> {
+    fn fetch_metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<DistMetadata, SourceError> {
+        let release = self.release(name, version)?;
         // Only wheels: their metadata is static, an sdist's may not be.
-        for file in files.iter().filter(|file| file.is_wheel()) {
+        for file in release.files.iter().filter(|file| file.is_wheel()) {
             if let Some(text) = self.file_metadata(file)? {
                 return DistMetadata::parse(&text).map_err(|source| SourceError::InvalidMetadata {
                     name: name.clone(),
@@ -220,7 +371,7 @@ impl PackageSource for IndexSource<'_> {
                 });
             }
         }
-        let only_sdists = files.iter().all(|file| !file.is_wheel());
+        let only_sdists = release.files.iter().all(|file| !file.is_wheel());
         Err(SourceError::Index(if only_sdists {
             format!(
                 "{name} {version} has only an sdist; reading its dependencies needs a build, which `reqlock lock` does not run yet"
@@ -228,5 +379,80 @@ impl PackageSource for IndexSource<'_> {
         } else {
             format!("no wheel of {name} {version} has a download URL to read its metadata from")
         }))
+    }
+
+    fn file_metadata(&self, file: &DistFile) -> Result<Option<String>, SourceError> {
+        let Some(url) = &file.url else {
+            return Ok(None);
+        };
+        read_wheel_metadata(
+            self.client,
+            self.cache.as_ref(),
+            url,
+            &file.filename,
+            file.hashes.first().map(String::as_str),
+        )
+        .map(Some)
+        .map_err(|err| SourceError::Index(err.to_string()))
+    }
+}
+
+/// A page's files grouped by version; with `named_versions`, the versions
+/// a filter left without files are included too.
+fn releases_of(
+    page: &ProjectPage,
+    project: &str,
+    named_versions: bool,
+) -> BTreeMap<Version, Vec<page::DistFile>> {
+    let mut releases: BTreeMap<Version, Vec<page::DistFile>> = BTreeMap::new();
+    if named_versions {
+        for version in &page.omitted_versions {
+            if let Ok(version) = Version::from_str(version) {
+                releases.entry(version).or_default();
+            }
+        }
+    }
+    for file in &page.files {
+        if let Some(parsed) = filename::parse(&file.filename, project) {
+            releases
+                .entry(parsed.version)
+                .or_default()
+                .push(file.clone());
+        }
+    }
+    releases
+}
+
+/// A release as the resolver sees it: yanked when every file is, with the
+/// first `requires-python` a file gives, and sha256 hashes only.
+fn candidate(version: Version, files: &[page::DistFile], location: &str) -> Candidate {
+    let yanked = if !files.is_empty() && files.iter().all(|file| file.yanked.is_some()) {
+        files.iter().find_map(|file| file.yanked.clone())
+    } else {
+        None
+    };
+    let requires_python = files
+        .iter()
+        .find_map(|file| file.requires_python.as_deref())
+        .and_then(|text| VersionSpecifiers::from_str(text).ok());
+    Candidate {
+        version,
+        yanked,
+        requires_python,
+        files: files
+            .iter()
+            .map(|file| DistFile {
+                filename: file.filename.clone(),
+                url: Some(file.url.clone()),
+                hashes: file
+                    .hashes
+                    .iter()
+                    .filter(|(algorithm, _)| algorithm.as_str() == "sha256")
+                    .map(|(algorithm, digest)| format!("{algorithm}:{digest}"))
+                    .collect(),
+                upload_time: file.upload_time.clone(),
+            })
+            .collect(),
+        index: location.to_string(),
     }
 }

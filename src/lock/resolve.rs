@@ -259,13 +259,21 @@ struct Provider<'a, S: PackageSource + ?Sized> {
     /// `--only-binary` and `--no-binary`, canonical names or `:all:`.
     only_binary: BTreeSet<String>,
     no_binary: BTreeSet<String>,
-    candidates: RefCell<HashMap<PackageName, Rc<Vec<Candidate>>>>,
-    metadata: RefCell<HashMap<(PackageName, Version), Rc<DistMetadata>>>,
+    /// Newest first, without duplicates.
+    versions: RefCell<HashMap<PackageName, Rc<Vec<Version>>>>,
+    /// `None` for a release `exclude_newer` leaves without files.
+    releases: RefCell<HashMap<Release, Option<Rc<Candidate>>>>,
+    metadata: RefCell<HashMap<Release, Rc<DistMetadata>>>,
+    /// Packages the source was told it will need.
+    announced: RefCell<HashSet<PackageName>>,
     /// The packages each chosen (node, version) depends on.
     edges: RefCell<HashMap<(Node, Version), Vec<PackageName>>>,
 }
 
 type Constraints = pubgrub::DependencyConstraints<Node, VersionRange>;
+
+/// A package at one version.
+type Release = (PackageName, Version);
 
 impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
     fn new(
@@ -373,45 +381,68 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
             same_build,
             only_binary: requirements.options.only_binary.clone(),
             no_binary: requirements.options.no_binary.clone(),
-            candidates: RefCell::default(),
+            versions: RefCell::default(),
+            releases: RefCell::default(),
             metadata: RefCell::default(),
+            announced: RefCell::default(),
             edges: RefCell::default(),
         })
     }
 
-    /// The releases of `name`, newest first, one per version (the first
-    /// index that offers a version wins), files newer than `exclude_newer`
-    /// removed.
-    fn candidates(&self, name: &PackageName) -> Result<Rc<Vec<Candidate>>, SourceError> {
-        if let Some(found) = self.candidates.borrow().get(name) {
+    /// The versions of `name`, newest first.
+    fn versions(&self, name: &PackageName) -> Result<Rc<Vec<Version>>, SourceError> {
+        if let Some(found) = self.versions.borrow().get(name) {
             return Ok(Rc::clone(found));
         }
-        let mut seen = HashSet::new();
-        let mut candidates: Vec<Candidate> = Vec::new();
-        for mut candidate in self.source.candidates(name)? {
-            if !seen.insert(candidate.version.clone()) {
-                continue;
-            }
-            if let Some(cutoff) = self.options.exclude_newer {
-                let had_files = !candidate.files.is_empty();
-                candidate.files.retain(|file| {
-                    file.upload_time
-                        .as_deref()
-                        .and_then(|time| time.parse::<Timestamp>().ok())
-                        .is_none_or(|uploaded| uploaded <= cutoff)
-                });
-                if had_files && candidate.files.is_empty() {
-                    continue;
-                }
-            }
-            candidates.push(candidate);
-        }
-        candidates.sort_by(|a, b| b.version.cmp(&a.version));
-        let candidates = Rc::new(candidates);
-        self.candidates
+        let mut versions = self.source.versions(name)?;
+        versions.sort_unstable_by(|a, b| b.cmp(a));
+        versions.dedup();
+        let versions = Rc::new(versions);
+        self.versions
             .borrow_mut()
-            .insert(name.clone(), Rc::clone(&candidates));
-        Ok(candidates)
+            .insert(name.clone(), Rc::clone(&versions));
+        Ok(versions)
+    }
+
+    /// A release with the files `exclude_newer` keeps; `None` when it
+    /// keeps none of a release that had some.
+    fn release(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Option<Rc<Candidate>>, SourceError> {
+        let key = (name.clone(), version.clone());
+        if let Some(found) = self.releases.borrow().get(&key) {
+            return Ok(found.clone());
+        }
+        let mut candidate = self.source.release(name, version)?;
+        let mut kept = true;
+        if let Some(cutoff) = self.options.exclude_newer {
+            let had_files = !candidate.files.is_empty();
+            candidate.files.retain(|file| {
+                file.upload_time
+                    .as_deref()
+                    .and_then(|time| time.parse::<Timestamp>().ok())
+                    .is_none_or(|uploaded| uploaded <= cutoff)
+            });
+            kept = !had_files || !candidate.files.is_empty();
+        }
+        let release = kept.then(|| Rc::new(candidate));
+        self.releases.borrow_mut().insert(key, release.clone());
+        Ok(release)
+    }
+
+    /// The release a version of `name` stands for; it must exist.
+    fn existing_release(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Rc<Candidate>, SourceError> {
+        self.release(name, version)?
+            .ok_or_else(|| SourceError::UnknownRelease {
+                name: name.clone(),
+                version: version.clone(),
+            })
     }
 
     fn metadata(
@@ -436,36 +467,65 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         }
     }
 
+    fn allows_prereleases(&self, name: &PackageName) -> bool {
+        self.options.prereleases || self.explicit_prereleases.contains(name)
+    }
+
+    /// The locked version to keep, unless `name` may move.
+    fn preference(&self, name: &PackageName) -> Option<&Version> {
+        if self.is_released(name) {
+            return None;
+        }
+        self.options.preferences.get(name)
+    }
+
     fn choose_release(
         &self,
         name: &PackageName,
         range: &VersionRange,
     ) -> Result<Option<Version>, SourceError> {
-        let candidates = self.candidates(name)?;
-        let in_range: Vec<&Version> = candidates
-            .iter()
-            .map(|candidate| &candidate.version)
-            .filter(|version| range.contains(version))
-            .collect();
-        let prereleases = self.options.prereleases || self.explicit_prereleases.contains(name);
-        let allowed = |version: &&&Version| prereleases || !version.any_prerelease();
-        if !self.is_released(name) {
-            if let Some(preferred) = self.options.preferences.get(name) {
-                if let Some(version) = in_range
-                    .iter()
-                    .filter(allowed)
-                    .find(|version| **version == preferred)
-                {
-                    return Ok(Some((*version).clone()));
-                }
+        let versions = self.versions(name)?;
+        pick_version(
+            &versions,
+            range,
+            self.allows_prereleases(name),
+            self.preference(name),
+            |version| match self.options.exclude_newer {
+                None => Ok(true),
+                Some(_) => Ok(self.release(name, version)?.is_some()),
+            },
+        )
+    }
+
+    /// Tell the source which packages `dependencies` will need, once each.
+    fn announce(&self, dependencies: &Constraints) {
+        for (node, range) in dependencies.iter() {
+            let (Node::Package(name) | Node::Extra(name, _)) = node else {
+                continue;
+            };
+            if !self.announced.borrow_mut().insert(name.clone()) {
+                continue;
             }
+            let range = range.clone();
+            let prereleases = self.allows_prereleases(name);
+            let preferred = self.preference(name).cloned();
+            self.source.prefetch(
+                name,
+                Box::new(move |versions: &[Version]| {
+                    let mut newest_first = versions.to_vec();
+                    newest_first.sort_unstable_by(|a, b| b.cmp(a));
+                    pick_version(
+                        &newest_first,
+                        &range,
+                        prereleases,
+                        preferred.as_ref(),
+                        |_| Ok(true),
+                    )
+                    .ok()
+                    .flatten()
+                }),
+            );
         }
-        // pip takes a pre-release when nothing else is in range.
-        Ok(in_range
-            .iter()
-            .find(allowed)
-            .or(in_range.first())
-            .map(|version| (*version).clone()))
     }
 
     fn python(&self) -> &Version {
@@ -562,15 +622,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         let mut dependencies = BTreeMap::new();
         match extra {
             None => {
-                let candidates = self.candidates(name)?;
-                let candidate = candidates
-                    .iter()
-                    .find(|candidate| &candidate.version == version)
-                    .ok_or_else(|| SourceError::UnknownRelease {
-                        name: name.clone(),
-                        version: version.clone(),
-                    })?;
-                let mut checked = candidate.clone();
+                let mut checked = (*self.existing_release(name, version)?).clone();
                 checked.requires_python = checked
                     .requires_python
                     .or_else(|| metadata.requires_python.clone());
@@ -692,16 +744,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                 package: format!("{name}=={version}"),
                 source: Box::new(source),
             };
-            let candidates = self.candidates(name).map_err(source_error)?;
-            let candidate = candidates
-                .iter()
-                .find(|candidate| &candidate.version == version)
-                .ok_or_else(|| {
-                    source_error(SourceError::UnknownRelease {
-                        name: name.clone(),
-                        version: version.clone(),
-                    })
-                })?;
+            let candidate = self.existing_release(name, version).map_err(source_error)?;
             let mut via = parents.remove(name).unwrap_or_default();
             let lines = self.direct.get(name).map(Vec::as_slice).unwrap_or_default();
             via.extend(
@@ -728,6 +771,41 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         packages.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Resolution { packages })
     }
+}
+
+/// The version pip would take from `versions` (newest first) in `range`:
+/// the preferred one if it fits, else the newest that is not a pre-release
+/// (unless they are allowed), else the newest pre-release, as pip takes one
+/// when nothing else is in range. `exists` rules versions out lazily.
+fn pick_version(
+    versions: &[Version],
+    range: &VersionRange,
+    prereleases: bool,
+    preferred: Option<&Version>,
+    mut exists: impl FnMut(&Version) -> Result<bool, SourceError>,
+) -> Result<Option<Version>, SourceError> {
+    let allowed = |version: &Version| prereleases || !version.any_prerelease();
+    if let Some(preferred) = preferred {
+        if range.contains(preferred)
+            && allowed(preferred)
+            && versions.contains(preferred)
+            && exists(preferred)?
+        {
+            return Ok(Some(preferred.clone()));
+        }
+    }
+    let in_range = || versions.iter().filter(|version| range.contains(version));
+    for version in in_range().filter(|version| allowed(version)) {
+        if exists(version)? {
+            return Ok(Some(version.clone()));
+        }
+    }
+    for version in in_range().filter(|version| !allowed(version)) {
+        if exists(version)? {
+            return Ok(Some(version.clone()));
+        }
+    }
+    Ok(None)
 }
 
 /// The version of a conflict's virtual package that stands for one member.
@@ -797,6 +875,7 @@ impl<S: PackageSource + ?Sized> DependencyProvider for Provider<'_, S> {
             Node::Extra(name, extra) => self.package_dependencies(name, version, Some(extra))?,
         };
         if let Dependencies::Available(edges) = &dependencies {
+            self.announce(edges);
             self.record_edges(package, version, edges);
         }
         Ok(dependencies)

@@ -57,15 +57,32 @@ pub enum SourceError {
 }
 
 /// Where releases and their metadata come from.
-pub trait PackageSource {
-    /// Every release of `name` on every index in use, in any order. A name
-    /// no index knows has no candidates (not an error), so that resolution
-    /// can explain which requirement asked for it.
-    fn candidates(&self, name: &PackageName) -> Result<Vec<Candidate>, SourceError>;
+///
+/// The resolver first asks which versions a package has and reads a
+/// release's files only for the versions it considers: a big project has
+/// thousands of releases and the resolver looks at a handful.
+pub trait PackageSource: Sync {
+    /// Every version of `name` on every index in use, in any order. A name
+    /// no index knows has none (not an error), so that resolution can
+    /// explain which requirement asked for it.
+    fn versions(&self, name: &PackageName) -> Result<Vec<Version>, SourceError>;
+
+    /// One release with its files, from the first index that offers it.
+    fn release(&self, name: &PackageName, version: &Version) -> Result<Candidate, SourceError>;
 
     /// The core metadata of one release.
     fn metadata(&self, name: &PackageName, version: &Version) -> Result<DistMetadata, SourceError>;
+
+    /// A hint that the resolver will soon need `name`: a source that can
+    /// work ahead fetches its versions, lets `pick` choose the likely
+    /// release, and fetches that release's metadata, while the resolver
+    /// goes on. The answers must be the ones the other methods give.
+    fn prefetch(&self, _name: &PackageName, _pick: Pick) {}
 }
+
+/// Chooses, from a package's versions, the release the resolver will most
+/// likely want.
+pub type Pick = Box<dyn FnOnce(&[Version]) -> Option<Version> + Send>;
 
 /// Releases and metadata held in memory.
 #[derive(Debug, Clone, Default)]
@@ -185,10 +202,10 @@ impl InMemorySource {
     }
 }
 
-impl PackageSource for InMemorySource {
-    fn candidates(&self, name: &PackageName) -> Result<Vec<Candidate>, SourceError> {
-        Ok(self
-            .releases
+impl InMemorySource {
+    /// Every release of `name`, in the order they were added.
+    pub fn releases(&self, name: &PackageName) -> Vec<Candidate> {
+        self.releases
             .get(name)
             .map(|releases| {
                 releases
@@ -196,10 +213,14 @@ impl PackageSource for InMemorySource {
                     .map(|(candidate, _)| candidate.clone())
                     .collect()
             })
-            .unwrap_or_default())
+            .unwrap_or_default()
     }
 
-    fn metadata(&self, name: &PackageName, version: &Version) -> Result<DistMetadata, SourceError> {
+    fn find(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<&(Candidate, DistMetadata), SourceError> {
         self.releases
             .get(name)
             .and_then(|releases| {
@@ -207,11 +228,30 @@ impl PackageSource for InMemorySource {
                     .iter()
                     .find(|(candidate, _)| &candidate.version == version)
             })
-            .map(|(_, metadata)| metadata.clone())
             .ok_or_else(|| SourceError::UnknownRelease {
                 name: name.clone(),
                 version: version.clone(),
             })
+    }
+}
+
+impl PackageSource for InMemorySource {
+    fn versions(&self, name: &PackageName) -> Result<Vec<Version>, SourceError> {
+        Ok(self
+            .releases(name)
+            .into_iter()
+            .map(|candidate| candidate.version)
+            .collect())
+    }
+
+    fn release(&self, name: &PackageName, version: &Version) -> Result<Candidate, SourceError> {
+        self.find(name, version)
+            .map(|(candidate, _)| candidate.clone())
+    }
+
+    fn metadata(&self, name: &PackageName, version: &Version) -> Result<DistMetadata, SourceError> {
+        self.find(name, version)
+            .map(|(_, metadata)| metadata.clone())
     }
 }
 
@@ -280,7 +320,7 @@ index = "https://gpu.example.invalid/whl"
         )
         .expect("valid fixture");
         let name = PackageName::from_str("foo-bar").expect("valid name");
-        let candidates = source.candidates(&name).expect("in memory");
+        let candidates = source.releases(&name);
         assert_eq!(candidates.len(), 2);
         assert!(candidates[0].files[0].is_wheel());
         assert_eq!(candidates[1].index, "https://gpu.example.invalid/whl");
@@ -288,7 +328,10 @@ index = "https://gpu.example.invalid/whl"
         let metadata = source.metadata(&name, &version).expect("known release");
         assert_eq!(metadata.requires_dist.len(), 1);
         let unknown = PackageName::from_str("nothing").expect("valid name");
-        assert!(source.candidates(&unknown).expect("in memory").is_empty());
+        assert!(source.versions(&unknown).expect("in memory").is_empty());
+        let cuda = Version::from_str("2.0+cu121").expect("valid version");
+        let release = source.release(&name, &cuda).expect("known release");
+        assert_eq!(release.index, "https://gpu.example.invalid/whl");
     }
 
     #[test]
