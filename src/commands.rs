@@ -413,7 +413,8 @@ fn pinned_metadata(
                                 url,
                                 filename,
                                 hash.as_deref(),
-                            );
+                            )
+                            .map_err(|err| err.to_string());
                             (*index, filename.clone(), text)
                         })
                         .collect::<Vec<_>>()

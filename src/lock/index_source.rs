@@ -19,9 +19,9 @@ use pep508_rs::PackageName;
 
 use super::metadata::DistMetadata;
 use super::source::{Candidate, DistFile, PackageSource, SourceError};
-use super::wheel_metadata;
+use super::wheel_metadata::{self, WheelMetadataError};
 use crate::index::cache::{Answer, Cache};
-use crate::index::client::{Bytes, IndexClient};
+use crate::index::client::{Bytes, FetchError, IndexClient};
 use crate::index::filename;
 use crate::index::page::{self, VersionFilter};
 use crate::index::IndexUrl;
@@ -63,13 +63,13 @@ impl<'a> IndexSource<'a> {
             match fetched.pages.get(&(position, project.clone())) {
                 Some(Ok(Answer::Found(found))) => pages.push((index.to_string(), found)),
                 Some(Ok(Answer::NotFound)) | None => {}
-                Some(Err(err)) => return Err(SourceError::Index(err.to_string())),
+                Some(Err(err)) => return Err(fetch_error(err)),
             }
         }
         for (location, found) in self.find_links.iter().zip(&fetched.find_links) {
             match found {
                 Ok(found) => pages.push((location.clone(), found)),
-                Err(err) => return Err(SourceError::Index(err.to_string())),
+                Err(err) => return Err(fetch_error(err)),
             }
         }
         let mut candidates = Vec::new();
@@ -127,8 +127,29 @@ impl<'a> IndexSource<'a> {
             file.hashes.first().map(String::as_str),
         )
         .map(Some)
-        .map_err(|err| SourceError::Index(err.to_string()))
+        .map_err(|err| match err {
+            MetadataFetchError::Fetch(err) => fetch_error(&err),
+            MetadataFetchError::Wheel(err) => SourceError::Index(err.to_string()),
+        })
     }
+}
+
+/// An offline cache miss stays apart from an index that failed: `audit
+/// --deep` reports the first as not resolved, the second as an error.
+fn fetch_error(err: &FetchError) -> SourceError {
+    match err {
+        FetchError::NotCached { .. } => SourceError::NotCached(err.to_string()),
+        _ => SourceError::Index(err.to_string()),
+    }
+}
+
+/// Why a wheel's core metadata could not be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataFetchError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Wheel(#[from] WheelMetadataError),
 }
 
 /// The cached core metadata of the wheel with `hash` (`sha256:...`).
@@ -147,16 +168,14 @@ pub fn read_wheel_metadata(
     url: &str,
     filename: &str,
     hash: Option<&str>,
-) -> Result<String, String> {
+) -> Result<String, MetadataFetchError> {
     if let Some(text) = cached_wheel_metadata(cache, hash) {
         return Ok(text);
     }
     let cached_at = hash
         .zip(cache)
         .map(|(hash, cache)| cache.metadata_path(hash));
-    let from_index = client
-        .fetch_bytes(&format!("{url}.metadata"), None)
-        .map_err(|err| err.to_string())?;
+    let from_index = client.fetch_bytes(&format!("{url}.metadata"), None)?;
     let bytes = match from_index {
         Some(found) => found.body,
         // No `.metadata` file: read METADATA out of the wheel itself.
@@ -167,9 +186,7 @@ pub fn read_wheel_metadata(
                     .map_err(|err| err.to_string())?
                     .ok_or_else(|| format!("{url} answered 404"))
             };
-            wheel_metadata::read(filename, &mut fetch)
-                .map_err(|err| err.to_string())?
-                .into_bytes()
+            wheel_metadata::read(filename, &mut fetch)?.into_bytes()
         }
     };
     let mut text = String::from_utf8_lossy(&bytes).into_owned();
