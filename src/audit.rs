@@ -19,6 +19,8 @@ use crate::compat::CompatDb;
 use crate::requirements::{requirement, Requirement, RequirementSet};
 use crate::resolve::{Problem, Resolution, Resolved, Target};
 
+pub mod deep;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -61,6 +63,8 @@ pub enum Rule {
     KnownBroken,
     RangeAdmitsBroken,
     OutsideVerified,
+    UnpinnedTransitive,
+    Unresolvable,
 }
 
 impl Rule {
@@ -86,6 +90,8 @@ impl Rule {
         Rule::KnownBroken,
         Rule::RangeAdmitsBroken,
         Rule::OutsideVerified,
+        Rule::UnpinnedTransitive,
+        Rule::Unresolvable,
     ];
 
     pub fn id(self) -> &'static str {
@@ -111,6 +117,8 @@ impl Rule {
             Rule::KnownBroken => "known-broken",
             Rule::RangeAdmitsBroken => "range-admits-broken",
             Rule::OutsideVerified => "outside-verified",
+            Rule::UnpinnedTransitive => "unpinned-transitive",
+            Rule::Unresolvable => "unresolvable",
         }
     }
 
@@ -150,6 +158,12 @@ impl Rule {
             Rule::KnownBroken => "a combination of releases known to break, with the error it causes",
             Rule::RangeAdmitsBroken => "a loose range that admits a release known to break with the rest of the file",
             Rule::OutsideVerified => "a file that uses a verified set's packages but pins a member differently",
+            Rule::UnpinnedTransitive => {
+                "a dependency of the requirements that no line pins, so it drifts (--deep)"
+            }
+            Rule::Unresolvable => {
+                "the requirements cannot be installed together on the target (--deep)"
+            }
         }
     }
 }
@@ -195,6 +209,8 @@ pub struct Online<'a> {
     pub resolutions: &'a [Resolution],
     pub target: &'a Target,
     pub pinned: &'a PinnedMetadata,
+    /// The resolved dependency tree, with `--deep`.
+    pub closure: Option<&'a deep::Closure<'a>>,
 }
 
 /// The `Requires-Dist` values (unparsed) of the releases the set pins
@@ -286,7 +302,20 @@ pub fn audit(
         raw.extend(declared_conflicts(set, &by_name, online));
     }
     let subjects = compat_check::subjects(set, &by_name, &resolved_versions);
-    raw.extend(compat_check::check(db, &subjects, &settings.compat));
+    let direct_compat = compat_check::check(db, &subjects, &settings.compat);
+    if let Some(closure) = online.and_then(|online| online.closure) {
+        raw.extend(closure.findings(set));
+        // The whole tree, checked again with the packages only it brings;
+        // what the direct requirements alone show is reported once.
+        let mut everything = subjects;
+        everything.extend(closure.transitive_subjects(set));
+        raw.extend(
+            compat_check::check(db, &everything, &settings.compat)
+                .into_iter()
+                .filter(|found| !direct_compat.contains(found)),
+        );
+    }
+    raw.extend(direct_compat);
 
     let mut outcome = AuditOutcome::default();
     raw.sort_by_key(|(index, finding)| (*index, finding.rule));

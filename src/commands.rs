@@ -102,6 +102,8 @@ pub struct AuditArgs {
     pub refresh: bool,
     pub cache_ttl: Duration,
     pub timeout: Duration,
+    /// Also resolve the whole dependency tree and audit it (`--deep`).
+    pub deep: bool,
 }
 
 /// Which compat database to use.
@@ -238,7 +240,7 @@ fn progress_bar(format: Format) -> ProgressBar {
 
 /// What the indexes say about a requirement set, for one target.
 struct IndexAnswers {
-    sources: IndexConfig,
+    session: IndexSession,
     target: Target,
     /// Parallel to the set's requirements.
     resolutions: Vec<Resolution>,
@@ -294,11 +296,7 @@ fn print_indexes(sources: &IndexConfig) {
 fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, Exit> {
     let target = Target::from_flags(args.python_version.as_deref(), args.platform.as_deref())
         .map_err(usage_error)?;
-    let IndexSession {
-        sources,
-        client,
-        cache,
-    } = open_indexes(
+    let session = open_indexes(
         &args.index,
         &set.options,
         ClientSettings {
@@ -308,6 +306,11 @@ fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, E
             ..ClientSettings::default()
         },
     )?;
+    let IndexSession {
+        sources,
+        client,
+        cache,
+    } = &session;
     let index_urls: Vec<_> = sources.indexes.iter().map(|i| i.url.clone()).collect();
     let projects = resolve::projects_to_fetch(set, &target);
     let progress = progress_bar(args.format);
@@ -327,9 +330,9 @@ fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, E
             no_binary: set.options.no_binary.clone(),
         },
     );
-    let pinned = pinned_metadata(set, &resolutions, &fetched, &client, cache.as_ref());
+    let pinned = pinned_metadata(set, &resolutions, &fetched, client, cache.as_ref());
     Ok(IndexAnswers {
-        sources,
+        session,
         target,
         resolutions,
         pinned,
@@ -413,7 +416,8 @@ fn pinned_metadata(
                                 url,
                                 filename,
                                 hash.as_deref(),
-                            );
+                            )
+                            .map_err(|err| err.to_string());
                             (*index, filename.clone(), text)
                         })
                         .collect::<Vec<_>>()
@@ -467,7 +471,7 @@ pub fn audit(args: &AuditArgs) -> Exit {
         Err(exit) => return exit,
     };
     let IndexAnswers {
-        sources,
+        session,
         target,
         resolutions,
         pinned,
@@ -475,6 +479,17 @@ pub fn audit(args: &AuditArgs) -> Exit {
         Ok(answers) => answers,
         Err(exit) => return exit,
     };
+    let tree = args.deep.then(|| {
+        let options = lock::resolve::ResolveOptions {
+            prereleases: args.pre || set.options.pre,
+            ..lock::resolve::ResolveOptions::default()
+        };
+        resolve_index_requirements(&session, &set, &target, &db, &options)
+    });
+    let closure = tree
+        .as_ref()
+        .map(|tree| audit::deep::Closure::new(&set, tree, &target));
+    let sources = &session.sources;
     let settings = AuditSettings {
         strict: args.strict,
         compat: CompatSettings {
@@ -491,6 +506,7 @@ pub fn audit(args: &AuditArgs) -> Exit {
             resolutions: &resolutions,
             target: &target,
             pinned: &pinned,
+            closure: closure.as_ref(),
         }),
     );
     for (file, line, id) in &outcome.unknown_suppressions {
@@ -511,10 +527,11 @@ pub fn audit(args: &AuditArgs) -> Exit {
                 &set,
                 &outcome,
                 &IndexContext {
-                    sources: &sources,
+                    sources,
                     target: &target,
                     resolutions: &resolutions,
                     offline: args.offline,
+                    closure: closure.as_ref(),
                 },
             )
         }),
@@ -560,6 +577,17 @@ pub fn audit(args: &AuditArgs) -> Exit {
             )
         })
         .count();
+    match &closure {
+        Some(audit::deep::Closure::Resolved(packages)) => eprintln!(
+            "deep: resolved the dependency tree: {} package(s) in the closure, {} not pinned by any line",
+            packages.len(),
+            packages.iter().filter(|package| !package.pinned).count()
+        ),
+        Some(audit::deep::Closure::Failed(_)) => {
+            eprintln!("deep: the dependency tree was not resolved (see the finding on the first requirement)");
+        }
+        None => {}
+    }
     let summary = Summary::of(&outcome);
     let mode = if args.offline {
         "offline, from the cache"
@@ -820,6 +848,59 @@ fn index_options_in_force(
     options
 }
 
+/// Resolve the whole dependency tree over the session's indexes and cache,
+/// as `lock` writes it and `audit --deep` checks it.
+fn resolve_tree(
+    session: &IndexSession,
+    set: &RequirementSet,
+    target: &Target,
+    db: &CompatDb,
+    options: &lock::resolve::ResolveOptions,
+) -> Result<lock::resolve::Resolution, lock::resolve::LockError> {
+    let source = lock::index_source::IndexSource::new(
+        &session.client,
+        session.cache.clone(),
+        session
+            .sources
+            .indexes
+            .iter()
+            .map(|i| i.url.clone())
+            .collect(),
+        session.sources.find_links.clone(),
+    );
+    source.with_prefetch(|| lock::resolve::resolve(&source, set, target.markers(), db, options))
+}
+
+/// [`resolve_tree`] for an audit: URL, path and editable requirements
+/// (which `lock` refuses) are left out, and stderr says so, so that they
+/// do not stop the check of everything else.
+fn resolve_index_requirements(
+    session: &IndexSession,
+    set: &RequirementSet,
+    target: &Target,
+    db: &CompatDb,
+    options: &lock::resolve::ResolveOptions,
+) -> Result<lock::resolve::Resolution, lock::resolve::LockError> {
+    let (from_index, elsewhere): (Vec<_>, Vec<_>) =
+        set.requirements.iter().cloned().partition(|requirement| {
+            requirement.name.is_some() && requirement.url.is_none() && !requirement.editable
+        });
+    if !elsewhere.is_empty() {
+        let labels: Vec<String> = elsewhere.iter().map(|r| r.label()).collect();
+        eprintln!(
+            "deep: not from an index, left out of the dependency tree (their dependencies are not checked): {}",
+            labels.join(", ")
+        );
+    }
+    let from_index = RequirementSet {
+        requirements: from_index,
+        options: set.options.clone(),
+        files: set.files.clone(),
+        warnings: Vec::new(),
+    };
+    resolve_tree(session, &from_index, target, db, options)
+}
+
 /// `reqlock lock`: resolve the whole dependency tree and write (or check)
 /// a fully pinned lockfile.
 pub fn lock(args: &LockArgs) -> Exit {
@@ -844,15 +925,12 @@ pub fn lock(args: &LockArgs) -> Exit {
         mode: CacheMode::from_flags(args.offline, args.refresh),
         ..ClientSettings::default()
     };
-    let IndexSession {
-        sources,
-        client,
-        cache,
-    } = match open_indexes(&args.index, &set.options, settings) {
+    let session = match open_indexes(&args.index, &set.options, settings) {
         Ok(session) => session,
         Err(exit) => return exit,
     };
-    print_indexes(&sources);
+    let sources = &session.sources;
+    print_indexes(sources);
     eprintln!("target: {target}");
     let mut upgrade_packages = BTreeSet::new();
     for name in &args.upgrade_packages {
@@ -879,15 +957,7 @@ pub fn lock(args: &LockArgs) -> Exit {
             lock::resolve::Upgrade::Packages(upgrade_packages)
         },
     };
-    let source = lock::index_source::IndexSource::new(
-        &client,
-        cache,
-        sources.indexes.iter().map(|i| i.url.clone()).collect(),
-        sources.find_links.clone(),
-    );
-    let resolved = source
-        .with_prefetch(|| lock::resolve::resolve(&source, &set, target.markers(), &db, &options));
-    let resolution = match resolved {
+    let resolution = match resolve_tree(&session, &set, &target, &db, &options) {
         Ok(resolution) => resolution,
         Err(err @ lock::resolve::LockError::NoSolution { .. }) => {
             eprintln!("error: {err}");
@@ -899,7 +969,7 @@ pub fn lock(args: &LockArgs) -> Exit {
         LockFormat::Requirements => {
             let mut settings = lock::output::LockfileSettings::new(
                 &args.command,
-                index_options_in_force(&set.options, &sources),
+                index_options_in_force(&set.options, sources),
             );
             settings.hashes = args.hashes;
             lock::output::requirements_lockfile(&resolution, &settings)

@@ -78,6 +78,10 @@ enum Command {
         /// Treat compat-db rules of evidence `reported` like `verified` ones.
         #[arg(long)]
         trust_reported: bool,
+        /// Also resolve the whole dependency tree and audit it: unpinned
+        /// transitive packages, compat rules they hit, unresolvable sets.
+        #[arg(long)]
+        deep: bool,
         #[command(flatten)]
         db: DbFlags,
     },
@@ -351,6 +355,7 @@ fn main() -> ExitCode {
             refresh,
             cache_ttl,
             timeout,
+            deep,
         } => commands::audit(&AuditArgs {
             files: files_or_default(files),
             format: format.into(),
@@ -368,6 +373,7 @@ fn main() -> ExitCode {
             refresh,
             cache_ttl,
             timeout,
+            deep,
         }),
         Command::Lock {
             files,

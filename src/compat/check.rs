@@ -37,6 +37,9 @@ pub struct Subject<'a> {
     pub version: Option<Version>,
     /// For a loose requirement: what the index resolves it to today.
     pub resolved: Option<Version>,
+    /// For a package only the dependency tree brings (`audit --deep`): how
+    /// `requirement` pulls it in, `a -> b -> c`.
+    pub chain: Option<String>,
 }
 
 impl Subject<'_> {
@@ -67,8 +70,13 @@ impl Subject<'_> {
     }
 
     fn located(&self) -> String {
+        let via = self
+            .chain
+            .as_deref()
+            .map(|chain| format!(", via {chain}"))
+            .unwrap_or_default();
         format!(
-            "{}:{}",
+            "{}:{}{via}",
             self.requirement.origin.file.display(),
             self.requirement.origin.line
         )
@@ -117,6 +125,7 @@ pub fn subjects<'a>(
                 requirement,
                 version: pin.map(|spec| spec.version().clone()),
                 resolved: resolved.get(index).cloned().flatten(),
+                chain: None,
             })
         })
         .collect()
@@ -137,6 +146,12 @@ fn finding(
     message: String,
     help: String,
 ) -> (usize, Finding) {
+    // A package only the tree brings is located at the line that pulls it
+    // in; the chain says how.
+    let message = match &subject.chain {
+        Some(chain) => format!("{message} (pulled in by {chain})"),
+        None => message,
+    };
     (
         subject.index,
         Finding {
@@ -523,10 +538,12 @@ fn combination_finding(
     if standings.iter().any(|s| matches!(s, Standing::Clear)) {
         return;
     }
-    let others = |except: usize| -> String {
+    // By identity: a package the tree brings shares its line with the
+    // requirement that pulls it in.
+    let others = |except: &Subject| -> String {
         combination
             .iter()
-            .filter(|subject| subject.index != except)
+            .filter(|subject| !std::ptr::eq(**subject, except))
             .map(|subject| format!("{} ({})", subject.described(), subject.located()))
             .collect::<Vec<_>>()
             .join(" and ")
@@ -538,7 +555,7 @@ fn combination_finding(
         let message = format!(
             "{} with {} is a known-broken combination: {}",
             last.described(),
-            others(last.index),
+            others(last),
             rule.symptom
         );
         let help = format!("{} ({})", rule.fix, cited(&rule.info));
@@ -560,7 +577,7 @@ fn combination_finding(
             "`{}` admits {}{range}, which breaks with {}: {}",
             subject.spelled(),
             subject.name,
-            others(subject.index),
+            others(subject),
             rule.symptom
         );
         let help = format!(

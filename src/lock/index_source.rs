@@ -31,9 +31,9 @@ use pep508_rs::PackageName;
 
 use super::metadata::DistMetadata;
 use super::source::{Candidate, DistFile, PackageSource, Pick, SourceError};
-use super::wheel_metadata;
+use super::wheel_metadata::{self, WheelMetadataError};
 use crate::index::cache::{Answer, Cache};
-use crate::index::client::{Bytes, IndexClient};
+use crate::index::client::{Bytes, FetchError, IndexClient};
 use crate::index::filename;
 use crate::index::page::{self, ProjectPage, VersionFilter};
 use crate::index::IndexUrl;
@@ -191,7 +191,7 @@ impl<'a> IndexSource<'a> {
                     complete,
                 }),
                 Some(Ok(Answer::NotFound)) | None => {}
-                Some(Err(err)) => return Err(SourceError::Index(err.to_string())),
+                Some(Err(err)) => return Err(fetch_error(err)),
             }
         }
         for (location, found) in self.find_links_pages()? {
@@ -222,7 +222,7 @@ impl<'a> IndexSource<'a> {
                     .zip(fetched.find_links)
                     .map(|(location, page)| match page {
                         Ok(page) => Ok((location.clone(), page)),
-                        Err(err) => Err(SourceError::Index(err.to_string())),
+                        Err(err) => Err(fetch_error(&err)),
                     })
                     .collect()
             })
@@ -261,13 +261,31 @@ impl<'a> IndexSource<'a> {
                         .remove(version)
                         .ok_or_else(unknown)?,
                     Some(Ok(Answer::NotFound)) | None => return Err(unknown()),
-                    Some(Err(err)) => return Err(SourceError::Index(err.to_string())),
+                    Some(Err(err)) => return Err(fetch_error(err)),
                 }
             }
             _ => found.releases.get(version).cloned().unwrap_or_default(),
         };
         Ok(candidate(version.clone(), &files, &found.location))
     }
+}
+
+/// An offline cache miss stays apart from an index that failed: `audit
+/// --deep` reports the first as not resolved, the second as an error.
+fn fetch_error(err: &FetchError) -> SourceError {
+    match err {
+        FetchError::NotCached { .. } => SourceError::NotCached(err.to_string()),
+        _ => SourceError::Index(err.to_string()),
+    }
+}
+
+/// Why a wheel's core metadata could not be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataFetchError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Wheel(#[from] WheelMetadataError),
 }
 
 /// The cached core metadata of the wheel with `hash` (`sha256:...`).
@@ -286,16 +304,14 @@ pub fn read_wheel_metadata(
     url: &str,
     filename: &str,
     hash: Option<&str>,
-) -> Result<String, String> {
+) -> Result<String, MetadataFetchError> {
     if let Some(text) = cached_wheel_metadata(cache, hash) {
         return Ok(text);
     }
     let cached_at = hash
         .zip(cache)
         .map(|(hash, cache)| cache.metadata_path(hash));
-    let from_index = client
-        .fetch_bytes(&format!("{url}.metadata"), None)
-        .map_err(|err| err.to_string())?;
+    let from_index = client.fetch_bytes(&format!("{url}.metadata"), None)?;
     let bytes = match from_index {
         Some(found) => found.body,
         // No `.metadata` file: read METADATA out of the wheel itself.
@@ -306,9 +322,7 @@ pub fn read_wheel_metadata(
                     .map_err(|err| err.to_string())?
                     .ok_or_else(|| format!("{url} answered 404"))
             };
-            wheel_metadata::read(filename, &mut fetch)
-                .map_err(|err| err.to_string())?
-                .into_bytes()
+            wheel_metadata::read(filename, &mut fetch)?.into_bytes()
         }
     };
     let mut text = String::from_utf8_lossy(&bytes).into_owned();
@@ -393,7 +407,10 @@ impl IndexSource<'_> {
             file.hashes.first().map(String::as_str),
         )
         .map(Some)
-        .map_err(|err| SourceError::Index(err.to_string()))
+        .map_err(|err| match err {
+            MetadataFetchError::Fetch(err) => fetch_error(&err),
+            MetadataFetchError::Wheel(err) => SourceError::Index(err.to_string()),
+        })
     }
 }
 

@@ -54,6 +54,9 @@ pub enum SourceError {
     },
     #[error("the package index could not be read: {0}")]
     Index(String),
+    /// `--offline`, and the cache lacks what the resolver needs.
+    #[error("{0}")]
+    NotCached(String),
 }
 
 /// Where releases and their metadata come from.

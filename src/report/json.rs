@@ -5,6 +5,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::audit::deep::Closure;
 use crate::audit::{AuditOutcome, Finding, Severity};
 use crate::index::discovery::IndexConfig;
 use crate::requirements::{InstallOptions, Requirement, RequirementSet};
@@ -86,6 +87,18 @@ pub struct IndexContext<'a> {
     /// Parallel to the set's requirements.
     pub resolutions: &'a [Resolution],
     pub offline: bool,
+    /// The resolved dependency tree, with `--deep`.
+    pub closure: Option<&'a Closure<'a>>,
+}
+
+#[derive(Serialize)]
+struct ClosureView<'a> {
+    name: String,
+    version: String,
+    index: &'a str,
+    /// `-r FILE` for a requirements file, else the packages that need it.
+    via: Vec<String>,
+    pinned: bool,
 }
 
 #[derive(Serialize)]
@@ -198,6 +211,9 @@ struct AuditDocument<'a> {
     requirements: Vec<AuditedRequirementView<'a>>,
     findings: Vec<FindingView<'a>>,
     summary: Summary,
+    /// Only with `--deep`; `null` when the tree could not be resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    closure: Option<Option<Vec<ClosureView<'a>>>>,
 }
 
 /// Write the `reqlock list --format json` document.
@@ -260,6 +276,26 @@ pub fn write_audit_document(
             .collect(),
         findings: outcome.findings.iter().map(FindingView::from).collect(),
         summary: Summary::of(outcome),
+        closure: context.closure.map(|closure| match closure {
+            Closure::Failed(_) => None,
+            Closure::Resolved(packages) => Some(
+                packages
+                    .iter()
+                    .map(|package| ClosureView {
+                        name: package.package.name.to_string(),
+                        version: package.package.version.to_string(),
+                        index: &package.package.index,
+                        via: package
+                            .package
+                            .via
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect(),
+                        pinned: package.pinned,
+                    })
+                    .collect(),
+            ),
+        }),
     };
     write_pretty(out, &document)
 }
