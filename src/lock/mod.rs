@@ -22,3 +22,4 @@ pub mod target;
 pub mod timestamp;
 pub mod wheel;
 pub mod wheel_metadata;
+pub mod zip;
