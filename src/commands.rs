@@ -753,6 +753,8 @@ pub struct LockArgs {
     pub pre: bool,
     pub offline: bool,
     pub refresh: bool,
+    /// Never run an sdist's build backend.
+    pub no_build: bool,
     pub index: IndexFlags,
     pub python_version: Option<String>,
     pub platform: Option<String>,
@@ -884,12 +886,26 @@ pub fn lock(args: &LockArgs) -> Exit {
         cache,
         sources.indexes.iter().map(|i| i.url.clone()).collect(),
         sources.find_links.clone(),
-    );
+    )
+    .with_builds(lock::sdist::BuildPolicy {
+        allow_builds: !args.no_build,
+        pip_cert: sources.cert.clone(),
+        // Builds are rare and slow: say which releases needed one.
+        report: |report| eprintln!("{report}"),
+        ..lock::sdist::BuildPolicy::default()
+    });
     let resolution = match lock::resolve::resolve(&source, &set, target.markers(), &db, &options) {
         Ok(resolution) => resolution,
         Err(err @ lock::resolve::LockError::NoSolution { .. }) => {
             eprintln!("error: {err}");
             return Exit::Findings;
+        }
+        Err(lock::resolve::LockError::Source { package, source }) => {
+            eprintln!("error: {package}: {source}");
+            if let lock::source::SourceError::Sdist(err) = source.as_ref() {
+                eprintln!("  = help: {}", err.help());
+            }
+            return Exit::InputError;
         }
         Err(err) => return usage_error(err),
     };

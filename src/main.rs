@@ -119,6 +119,10 @@ enum Command {
         /// Ask the indexes again even when cached pages are fresh.
         #[arg(long, conflicts_with = "offline")]
         refresh: bool,
+        /// Never run an sdist's build backend: a release whose only file is
+        /// an sdist without static metadata (PEP 643) is then an error.
+        #[arg(long)]
+        no_build: bool,
         #[command(flatten)]
         indexes: IndexArgs,
         /// Target Python as X.Y [default: python3 on PATH, else 3.12].
@@ -381,6 +385,7 @@ fn main() -> ExitCode {
             pre,
             offline,
             refresh,
+            no_build,
             indexes,
             python_version,
             platform,
@@ -400,6 +405,7 @@ fn main() -> ExitCode {
             pre,
             offline,
             refresh,
+            no_build,
             index: indexes.with_find_links(Vec::new()),
             python_version,
             platform,

@@ -6,8 +6,8 @@
 //! index serves one for many wheels without saying so), else from the
 //! `METADATA` inside the wheel, read with HTTP range requests. Metadata is
 //! cached on disk by the file's hash, so it is never fetched twice.
-//! Building sdists is not done yet: a release with only an sdist is an
-//! error that names it.
+//! A release with only an sdist is read by [`super::sdist`], which may run
+//! its build backend as [`BuildPolicy`] allows.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -18,6 +18,7 @@ use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::PackageName;
 
 use super::metadata::DistMetadata;
+use super::sdist::{self, BuildPolicy, SdistSource};
 use super::source::{Candidate, DistFile, PackageSource, SourceError};
 use super::wheel_metadata;
 use crate::index::cache::{Answer, Cache};
@@ -31,6 +32,7 @@ pub struct IndexSource<'a> {
     cache: Option<Cache>,
     indexes: Vec<IndexUrl>,
     find_links: Vec<String>,
+    builds: BuildPolicy,
     candidates: RefCell<HashMap<PackageName, Vec<Candidate>>>,
 }
 
@@ -46,8 +48,15 @@ impl<'a> IndexSource<'a> {
             cache,
             indexes,
             find_links,
+            builds: BuildPolicy::default(),
             candidates: RefCell::default(),
         }
+    }
+
+    /// Whether and how sdists may be built for their metadata.
+    pub fn with_builds(mut self, builds: BuildPolicy) -> IndexSource<'a> {
+        self.builds = builds;
+        self
     }
 
     fn fetch_candidates(&self, name: &PackageName) -> Result<Vec<Candidate>, SourceError> {
@@ -220,13 +229,26 @@ impl PackageSource for IndexSource<'_> {
                 });
             }
         }
-        let only_sdists = files.iter().all(|file| !file.is_wheel());
-        Err(SourceError::Index(if only_sdists {
-            format!(
-                "{name} {version} has only an sdist; reading its dependencies needs a build, which `reqlock lock` does not run yet"
-            )
-        } else {
-            format!("no wheel of {name} {version} has a download URL to read its metadata from")
-        }))
+        // No wheel to read: the sdist says, or its build backend does.
+        match sdist::preferred(files.iter().copied()) {
+            Some(file) => {
+                let source = SdistSource {
+                    client: self.client,
+                    cache: self.cache.as_ref(),
+                    indexes: &self.indexes,
+                    find_links: &self.find_links,
+                    policy: &self.builds,
+                };
+                let text = sdist::read_metadata(&source, name, version, file)?;
+                DistMetadata::parse(&text).map_err(|source| SourceError::InvalidMetadata {
+                    name: name.clone(),
+                    version: version.clone(),
+                    source,
+                })
+            }
+            None => Err(SourceError::Index(format!(
+                "no wheel or sdist of {name} {version} has a download URL to read its metadata from"
+            ))),
+        }
     }
 }

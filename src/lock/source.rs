@@ -10,6 +10,7 @@ use pep508_rs::{ExtraName, PackageName, Requirement};
 use serde::Deserialize;
 
 use super::metadata::{DistMetadata, MetadataError};
+use super::sdist::SdistError;
 
 /// One file of a release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,8 @@ pub enum SourceError {
     },
     #[error("the package index could not be read: {0}")]
     Index(String),
+    #[error(transparent)]
+    Sdist(#[from] SdistError),
 }
 
 /// Where releases and their metadata come from.
