@@ -104,6 +104,8 @@ pub struct AuditArgs {
     pub timeout: Duration,
     /// Also resolve the whole dependency tree and audit it (`--deep`).
     pub deep: bool,
+    /// With `deep`: never run an sdist's build backend.
+    pub no_build: bool,
 }
 
 /// Which compat database to use.
@@ -484,7 +486,7 @@ pub fn audit(args: &AuditArgs) -> Exit {
             prereleases: args.pre || set.options.pre,
             ..lock::resolve::ResolveOptions::default()
         };
-        resolve_index_requirements(&session, &set, &target, &db, &options)
+        resolve_index_requirements(&session, &set, &target, &db, &options, !args.no_build)
     });
     let closure = tree
         .as_ref()
@@ -781,6 +783,8 @@ pub struct LockArgs {
     pub pre: bool,
     pub offline: bool,
     pub refresh: bool,
+    /// Never run an sdist's build backend.
+    pub no_build: bool,
     pub index: IndexFlags,
     pub python_version: Option<String>,
     pub platform: Option<String>,
@@ -856,6 +860,7 @@ fn resolve_tree(
     target: &Target,
     db: &CompatDb,
     options: &lock::resolve::ResolveOptions,
+    allow_builds: bool,
 ) -> Result<lock::resolve::Resolution, lock::resolve::LockError> {
     let source = lock::index_source::IndexSource::new(
         &session.client,
@@ -867,7 +872,14 @@ fn resolve_tree(
             .map(|i| i.url.clone())
             .collect(),
         session.sources.find_links.clone(),
-    );
+    )
+    .with_builds(lock::sdist::BuildPolicy {
+        allow_builds,
+        pip_cert: session.sources.cert.clone(),
+        // Builds are rare and slow: say which releases needed one.
+        report: |report| eprintln!("{report}"),
+        ..lock::sdist::BuildPolicy::default()
+    });
     source.with_prefetch(|| lock::resolve::resolve(&source, set, target.markers(), db, options))
 }
 
@@ -880,6 +892,7 @@ fn resolve_index_requirements(
     target: &Target,
     db: &CompatDb,
     options: &lock::resolve::ResolveOptions,
+    allow_builds: bool,
 ) -> Result<lock::resolve::Resolution, lock::resolve::LockError> {
     let (from_index, elsewhere): (Vec<_>, Vec<_>) =
         set.requirements.iter().cloned().partition(|requirement| {
@@ -898,7 +911,7 @@ fn resolve_index_requirements(
         files: set.files.clone(),
         warnings: Vec::new(),
     };
-    resolve_tree(session, &from_index, target, db, options)
+    resolve_tree(session, &from_index, target, db, options, allow_builds)
 }
 
 /// `reqlock lock`: resolve the whole dependency tree and write (or check)
@@ -957,11 +970,18 @@ pub fn lock(args: &LockArgs) -> Exit {
             lock::resolve::Upgrade::Packages(upgrade_packages)
         },
     };
-    let resolution = match resolve_tree(&session, &set, &target, &db, &options) {
+    let resolution = match resolve_tree(&session, &set, &target, &db, &options, !args.no_build) {
         Ok(resolution) => resolution,
         Err(err @ lock::resolve::LockError::NoSolution { .. }) => {
             eprintln!("error: {err}");
             return Exit::Findings;
+        }
+        Err(lock::resolve::LockError::Source { package, source }) => {
+            eprintln!("error: {package}: {source}");
+            if let lock::source::SourceError::Sdist(err) = source.as_ref() {
+                eprintln!("  = help: {}", err.help());
+            }
+            return Exit::InputError;
         }
         Err(err) => return usage_error(err),
     };

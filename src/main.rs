@@ -82,6 +82,10 @@ enum Command {
         /// transitive packages, compat rules they hit, unresolvable sets.
         #[arg(long)]
         deep: bool,
+        /// With --deep: never run an sdist's build backend; a release whose
+        /// only file is an sdist without static metadata is then not resolved.
+        #[arg(long)]
+        no_build: bool,
         #[command(flatten)]
         db: DbFlags,
     },
@@ -123,6 +127,10 @@ enum Command {
         /// Ask the indexes again even when cached pages are fresh.
         #[arg(long, conflicts_with = "offline")]
         refresh: bool,
+        /// Never run an sdist's build backend: a release whose only file is
+        /// an sdist without static metadata (PEP 643) is then an error.
+        #[arg(long)]
+        no_build: bool,
         #[command(flatten)]
         indexes: IndexArgs,
         /// Target Python as X.Y [default: python3 on PATH, else 3.12].
@@ -356,6 +364,7 @@ fn main() -> ExitCode {
             cache_ttl,
             timeout,
             deep,
+            no_build,
         } => commands::audit(&AuditArgs {
             files: files_or_default(files),
             format: format.into(),
@@ -374,6 +383,7 @@ fn main() -> ExitCode {
             cache_ttl,
             timeout,
             deep,
+            no_build,
         }),
         Command::Lock {
             files,
@@ -387,6 +397,7 @@ fn main() -> ExitCode {
             pre,
             offline,
             refresh,
+            no_build,
             indexes,
             python_version,
             platform,
@@ -406,6 +417,7 @@ fn main() -> ExitCode {
             pre,
             offline,
             refresh,
+            no_build,
             index: indexes.with_find_links(Vec::new()),
             python_version,
             platform,

@@ -41,6 +41,12 @@ impl IndexUrl {
         redacted(&self.url)
     }
 
+    /// The URL as given, credentials included: only for the environment of
+    /// a child pip, never for argv, a message or a cache key.
+    pub fn with_credentials(&self) -> &str {
+        self.url.as_str()
+    }
+
     /// The URL of a project's page (PEP 503: the normalized name and a slash).
     pub fn project_url(&self, project: &str) -> Option<Url> {
         self.url.join(&format!("{project}/")).ok()

@@ -15,8 +15,9 @@
 //! waiting for answers in turn. [`IndexSource::with_prefetch`] runs workers
 //! that fetch the pages and likely releases' metadata of the packages the
 //! resolver announced, so that its questions find the answers ready.
-//! Building sdists is not done yet: a release with only an sdist is an
-//! error that names it.
+//! A release with only an sdist is read by [`super::sdist`], which may run
+//! its build backend as [`BuildPolicy`] allows; the prefetch workers never
+//! do, since the resolver may not want that release.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
@@ -30,6 +31,7 @@ use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::PackageName;
 
 use super::metadata::DistMetadata;
+use super::sdist::{self, BuildPolicy, SdistSource};
 use super::source::{Candidate, DistFile, PackageSource, Pick, SourceError};
 use super::wheel_metadata::{self, WheelMetadataError};
 use crate::index::cache::{Answer, Cache};
@@ -46,6 +48,7 @@ pub struct IndexSource<'a> {
     cache: Option<Cache>,
     indexes: Vec<IndexUrl>,
     find_links: Vec<String>,
+    builds: BuildPolicy,
     /// Each find-links location's page, read once for all projects.
     find_links_pages: OnceLock<Result<Vec<(String, ProjectPage)>, SourceError>>,
     projects: Memo<PackageName, Result<Arc<Project>, SourceError>>,
@@ -113,6 +116,7 @@ impl<'a> IndexSource<'a> {
             cache,
             indexes,
             find_links,
+            builds: BuildPolicy::default(),
             find_links_pages: OnceLock::new(),
             projects: Memo::default(),
             releases: Memo::default(),
@@ -120,6 +124,12 @@ impl<'a> IndexSource<'a> {
             prefetch: Mutex::new(None),
             finished: AtomicBool::new(false),
         }
+    }
+
+    /// Whether and how sdists may be built for their metadata.
+    pub fn with_builds(mut self, builds: BuildPolicy) -> IndexSource<'a> {
+        self.builds = builds;
+        self
     }
 
     /// Run `resolution` while workers act on [`PackageSource::prefetch`]
@@ -155,7 +165,15 @@ impl<'a> IndexSource<'a> {
         let Ok(versions) = self.versions(name) else {
             return;
         };
-        if let Some(version) = pick(&versions) {
+        let Some(version) = pick(&versions) else {
+            return;
+        };
+        // An sdist may need a build, which runs its code: only for a
+        // release the resolver has chosen.
+        let has_wheel = self
+            .release(name, &version)
+            .is_ok_and(|release| release.files.iter().any(DistFile::is_wheel));
+        if has_wheel {
             let _ = self.metadata(name, &version);
         }
     }
@@ -385,14 +403,27 @@ impl IndexSource<'_> {
                 });
             }
         }
-        let only_sdists = release.files.iter().all(|file| !file.is_wheel());
-        Err(SourceError::Index(if only_sdists {
-            format!(
-                "{name} {version} has only an sdist; reading its dependencies needs a build, which `reqlock lock` does not run yet"
-            )
-        } else {
-            format!("no wheel of {name} {version} has a download URL to read its metadata from")
-        }))
+        // No wheel to read: the sdist says, or its build backend does.
+        match sdist::preferred(release.files.iter()) {
+            Some(file) => {
+                let source = SdistSource {
+                    client: self.client,
+                    cache: self.cache.as_ref(),
+                    indexes: &self.indexes,
+                    find_links: &self.find_links,
+                    policy: &self.builds,
+                };
+                let text = sdist::read_metadata(&source, name, version, file)?;
+                DistMetadata::parse(&text).map_err(|source| SourceError::InvalidMetadata {
+                    name: name.clone(),
+                    version: version.clone(),
+                    source,
+                })
+            }
+            None => Err(SourceError::Index(format!(
+                "no wheel or sdist of {name} {version} has a download URL to read its metadata from"
+            ))),
+        }
     }
 
     fn file_metadata(&self, file: &DistFile) -> Result<Option<String>, SourceError> {

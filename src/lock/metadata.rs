@@ -97,23 +97,38 @@ impl DistMetadata {
         })
     }
 
-    /// Whether the dependencies can be trusted without building: always for a
-    /// wheel's `METADATA`; for an sdist's `PKG-INFO` only from
-    /// Metadata-Version 2.2 on (PEP 643), and only when `Requires-Dist` is not
-    /// declared dynamic, because older `PKG-INFO` files may omit dependencies
-    /// computed by `setup.py`.
+    /// Whether the fields resolution reads can be trusted without building:
+    /// always for a wheel's `METADATA`; for an sdist's `PKG-INFO` only from
+    /// Metadata-Version 2.2 on (PEP 643), and only when none of
+    /// `Requires-Dist`, `Requires-Python` and `Provides-Extra` is declared
+    /// dynamic, because older `PKG-INFO` files may omit what `setup.py`
+    /// computes when it runs.
     pub fn dependencies_are_static(&self) -> bool {
         let declares_static = self
             .metadata_version
             .as_deref()
             .and_then(crate::compat::dotted_numbers)
             .is_some_and(|numbers| numbers >= vec![2, 2]);
-        declares_static && !self.dynamic.iter().any(|field| field == "requires-dist")
+        declares_static
+            && !self.dynamic.iter().any(|field| {
+                matches!(
+                    field.as_str(),
+                    "requires-dist" | "requires-python" | "provides-extra"
+                )
+            })
     }
 }
 
-/// `(line number, field name, value)` for each header field, continuation
-/// lines folded into the value.
+/// The header block of a metadata text: what resolution reads, without the
+/// description after the first empty line, which is often most of it.
+pub fn header_block(text: &str) -> String {
+    let end = text
+        .find("\n\n")
+        .map(|at| at + 1)
+        .or_else(|| text.find("\r\n\r\n").map(|at| at + 2));
+    text[..end.unwrap_or(text.len())].to_string()
+}
+
 /// The raw `Requires-Dist` values of a metadata text, unparsed: a reader
 /// that needs a few of them need not parse them all.
 pub fn raw_requires_dist(text: &str) -> Vec<String> {
@@ -124,6 +139,8 @@ pub fn raw_requires_dist(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// `(line number, field name, value)` for each header field, continuation
+/// lines folded into the value.
 fn header_fields(text: &str) -> Vec<(usize, String, String)> {
     let mut fields: Vec<(usize, String, String)> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
@@ -251,6 +268,23 @@ Requires-Dist: not-a-header-this-is-the-description\r
         .expect("valid metadata");
         assert!(!dynamic.dependencies_are_static());
         assert_eq!(dynamic.dynamic, ["requires-dist"]);
+        for field in ["Requires-Python", "provides-extra"] {
+            let text = format!("Metadata-Version: 2.2\nName: a\nVersion: 1\nDynamic: {field}\n");
+            let parsed = DistMetadata::parse(&text).expect("valid metadata");
+            assert!(!parsed.dependencies_are_static(), "{field}");
+        }
+        let missing_version = DistMetadata::parse("Name: a\nVersion: 1\n").expect("valid metadata");
+        assert!(!missing_version.dependencies_are_static());
+    }
+
+    #[test]
+    fn the_header_block_ends_at_the_first_empty_line() {
+        assert_eq!(
+            header_block("Name: a\nVersion: 1\n\nbody\n"),
+            "Name: a\nVersion: 1\n"
+        );
+        assert_eq!(header_block("Name: a\r\n\r\nbody\r\n"), "Name: a\r\n");
+        assert_eq!(header_block("Name: a\n"), "Name: a\n");
     }
 
     #[test]

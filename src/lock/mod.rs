@@ -10,6 +10,7 @@
 //! [`output::requirements_lockfile`] or [`pylock::write_pylock`] and
 //! [`output::write_atomic`], or compare it with [`output::check_lockfile`].
 
+pub mod build;
 pub mod conflicts;
 pub mod index_source;
 pub mod metadata;
@@ -17,8 +18,10 @@ pub mod output;
 pub mod pylock;
 pub mod range;
 pub mod resolve;
+pub mod sdist;
 pub mod source;
 pub mod target;
 pub mod timestamp;
 pub mod wheel;
 pub mod wheel_metadata;
+pub mod zip;

@@ -10,6 +10,7 @@ use pep508_rs::{ExtraName, PackageName, Requirement};
 use serde::Deserialize;
 
 use super::metadata::{DistMetadata, MetadataError};
+use super::sdist::SdistError;
 
 /// One file of a release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +58,8 @@ pub enum SourceError {
     /// `--offline`, and the cache lacks what the resolver needs.
     #[error("{0}")]
     NotCached(String),
+    #[error(transparent)]
+    Sdist(#[from] SdistError),
 }
 
 /// Where releases and their metadata come from.

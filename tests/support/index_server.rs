@@ -1,5 +1,6 @@
 //! A real HTTP package index on 127.0.0.1 for the tests, serving the
-//! fixture pages under `tests/fixtures/index/`: `/<folder>/<project>/` is
+//! fixture pages under `tests/fixtures/index/` (or another folder laid out
+//! the same way): `/<folder>/<project>/` is
 //! `<folder>/<project>.json` (PEP 691, when the client accepts JSON) or
 //! `<folder>/<project>.html` (PEP 503). A few projects misbehave on
 //! purpose: `flaky` fails once with a 500, `slow` answers after a second,
@@ -35,11 +36,16 @@ pub struct IndexServer {
 
 impl IndexServer {
     pub fn start() -> IndexServer {
+        IndexServer::serving(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/index"))
+    }
+
+    /// A server over another folder laid out like `tests/fixtures/index/`,
+    /// for files a test makes as it runs.
+    pub fn serving(root: PathBuf) -> IndexServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().expect("local address").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/index");
         let log = requests.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {

@@ -1,0 +1,676 @@
+//! The core metadata of a release that has only an sdist, as pip and uv
+//! get it: download the sdist (checked against the index's hash), use its
+//! `PKG-INFO` when PEP 643 says it is reliable, else unpack it and ask its
+//! build backend ([`super::build`]). The result is cached by the sdist's
+//! hash like a wheel's metadata, so nothing is built twice.
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use pep508_rs::pep440_rs::Version;
+use pep508_rs::PackageName;
+use sha2::{Digest, Sha256};
+
+use super::build::{Build, BuildError, PipSources};
+use super::metadata::{self, DistMetadata};
+use super::source::DistFile;
+use super::zip;
+use crate::index::cache::Cache;
+use crate::index::client::IndexClient;
+use crate::index::IndexUrl;
+
+/// Whether, and with what, sdists may be built.
+#[derive(Debug, Clone)]
+pub struct BuildPolicy {
+    /// `false` under `--no-build`: a build that would be needed is an error.
+    pub allow_builds: bool,
+    /// The interpreter that creates build environments and runs pip.
+    pub python: PathBuf,
+    /// Extra certificate authorities for the indexes, passed on to pip.
+    pub pip_cert: Option<PathBuf>,
+    /// Told where each sdist's metadata came from (not for cache hits).
+    pub report: fn(&Report),
+}
+
+impl Default for BuildPolicy {
+    fn default() -> BuildPolicy {
+        BuildPolicy {
+            allow_builds: true,
+            python: PathBuf::from("python3"),
+            pip_cert: None,
+            report: |_| {},
+        }
+    }
+}
+
+/// Where an sdist's metadata came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    PkgInfo {
+        name: PackageName,
+        version: Version,
+    },
+    Built {
+        name: PackageName,
+        version: Version,
+        backend: String,
+    },
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Report::PkgInfo { name, version } => {
+                write!(
+                    f,
+                    "read metadata of {name} {version} from its sdist's PKG-INFO"
+                )
+            }
+            Report::Built {
+                name,
+                version,
+                backend,
+            } => write!(
+                f,
+                "built metadata of {name} {version} from its sdist ({backend})"
+            ),
+        }
+    }
+}
+
+/// Why an sdist gave no metadata.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SdistError {
+    #[error("could not download {filename}: {reason}")]
+    Download { filename: String, reason: String },
+    #[error(
+        "{filename} does not match the index's hash: expected {expected}, downloaded {actual}"
+    )]
+    HashMismatch {
+        filename: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{filename} is not a .tar.gz or .zip sdist, the only kinds reqlock reads")]
+    UnsupportedFormat { filename: String },
+    #[error("cannot unpack {filename}: {reason}")]
+    Archive { filename: String, reason: String },
+    #[error(
+        "{filename} holds `{entry}`, which points outside the sdist (an absolute path or `..`)"
+    )]
+    UnsafePath { filename: String, entry: String },
+    #[error("{name} {version} has only an sdist and its PKG-INFO does not declare its dependencies statically; `--no-build` forbids running its build backend")]
+    BuildForbidden { name: PackageName, version: Version },
+    #[error("could not build the metadata of {name} {version} from its sdist: {source}")]
+    Build {
+        name: PackageName,
+        version: Version,
+        source: BuildError,
+    },
+    #[error("the sdist of {name} {version} describes {found}")]
+    Inconsistent {
+        name: PackageName,
+        version: Version,
+        found: String,
+    },
+}
+
+impl SdistError {
+    /// What the user can do about it, for the `help:` line.
+    pub fn help(&self) -> String {
+        match self {
+            SdistError::Download { .. } => {
+                "the sdist is downloaded once, then its metadata is cached: check that the index is reachable, and run without `--offline` the first time".into()
+            }
+            SdistError::HashMismatch { .. } => {
+                "the file differs from what the index's page says; run again with `--refresh`, and if it persists tell the index's maintainers".into()
+            }
+            SdistError::UnsupportedFormat { .. }
+            | SdistError::Archive { .. }
+            | SdistError::UnsafePath { .. }
+            | SdistError::Inconsistent { .. } => {
+                "pin another version of the package, one with wheels or a well-formed sdist".into()
+            }
+            SdistError::BuildForbidden { name, .. } => format!(
+                "drop `--no-build` to let reqlock run the sdist's build backend (that runs its code), or pin a version of {name} that has wheels"
+            ),
+            SdistError::Build { name, .. } => format!(
+                "pin a version of {name} that has wheels, or make its build requirements installable from the lock's indexes; `--no-build` refuses builds altogether"
+            ),
+        }
+    }
+}
+
+/// What reading an sdist needs.
+pub struct SdistSource<'a> {
+    pub client: &'a IndexClient,
+    pub cache: Option<&'a Cache>,
+    pub indexes: &'a [IndexUrl],
+    pub find_links: &'a [String],
+    pub policy: &'a BuildPolicy,
+}
+
+/// The kinds of sdist reqlock unpacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    TarGz,
+    Zip,
+}
+
+fn format_of(filename: &str) -> Option<Format> {
+    let lower = filename.to_ascii_lowercase();
+    if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
+        Some(Format::TarGz)
+    } else if lower.ends_with(".zip") {
+        Some(Format::Zip)
+    } else {
+        None
+    }
+}
+
+/// The sdist to read among a release's files: one reqlock can unpack when
+/// there is one (`.tar.gz` first, as the standard format), else any, so
+/// that the error names it.
+pub fn preferred<'f>(files: impl IntoIterator<Item = &'f DistFile>) -> Option<&'f DistFile> {
+    let sdists: Vec<&DistFile> = files
+        .into_iter()
+        .filter(|file| !file.is_wheel() && file.url.is_some())
+        .collect();
+    [Some(Format::TarGz), Some(Format::Zip)]
+        .iter()
+        .find_map(|wanted| {
+            sdists
+                .iter()
+                .find(|file| format_of(&file.filename) == *wanted)
+        })
+        .or(sdists.first())
+        .copied()
+}
+
+/// `sha256:<hex>` of `bytes`.
+fn sha256(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+fn cached(cache: Option<&Cache>, hash: &str) -> Option<String> {
+    std::fs::read_to_string(cache?.metadata_path(hash)).ok()
+}
+
+/// The core metadata headers of `name` `version` from its sdist `file`:
+/// from the cache, else from `PKG-INFO` when reliable, else from a build.
+/// Offline, only the cache answers (the download is refused).
+pub fn read_metadata(
+    source: &SdistSource,
+    name: &PackageName,
+    version: &Version,
+    file: &DistFile,
+) -> Result<String, SdistError> {
+    let filename = file.filename.clone();
+    let index_hash = file
+        .hashes
+        .iter()
+        .find(|hash| hash.starts_with("sha256:"))
+        .map(|hash| hash.to_ascii_lowercase());
+    if let Some(text) = index_hash
+        .as_deref()
+        .and_then(|hash| cached(source.cache, hash))
+    {
+        return Ok(text);
+    }
+    let url = file.url.as_deref().unwrap_or_default();
+    let download = |reason: String| SdistError::Download {
+        filename: filename.clone(),
+        reason,
+    };
+    let body = source
+        .client
+        .fetch_bytes(url, None)
+        .map_err(|err| download(err.to_string()))?
+        .ok_or_else(|| download("the index answered 404".into()))?
+        .body;
+    let actual = sha256(&body);
+    match &index_hash {
+        Some(expected) if *expected != actual => {
+            return Err(SdistError::HashMismatch {
+                filename,
+                expected: expected.clone(),
+                actual,
+            })
+        }
+        // Without an index hash the cache could not be asked before.
+        None => {
+            if let Some(text) = cached(source.cache, &actual) {
+                return Ok(text);
+            }
+        }
+        Some(_) => {}
+    }
+    let format = format_of(&filename).ok_or_else(|| SdistError::UnsupportedFormat {
+        filename: filename.clone(),
+    })?;
+    let archive_error = |reason: String| SdistError::Archive {
+        filename: filename.clone(),
+        reason,
+    };
+    let pkg_info = pkg_info(format, &body).map_err(archive_error)?;
+    let reliable = pkg_info
+        .as_deref()
+        .map(metadata::header_block)
+        .filter(|text| {
+            DistMetadata::parse(text).is_ok_and(|parsed| parsed.dependencies_are_static())
+        });
+    let (text, report) = match reliable {
+        Some(text) => (
+            text,
+            Report::PkgInfo {
+                name: name.clone(),
+                version: version.clone(),
+            },
+        ),
+        None if !source.policy.allow_builds => {
+            return Err(SdistError::BuildForbidden {
+                name: name.clone(),
+                version: version.clone(),
+            })
+        }
+        None => {
+            let prepared = build(source, &filename, format, body).map_err(|err| match err {
+                Failure::Sdist(err) => err,
+                Failure::Build(err) => SdistError::Build {
+                    name: name.clone(),
+                    version: version.clone(),
+                    source: err,
+                },
+            })?;
+            (
+                metadata::header_block(&prepared.metadata),
+                Report::Built {
+                    name: name.clone(),
+                    version: version.clone(),
+                    backend: prepared.backend,
+                },
+            )
+        }
+    };
+    // pip refuses an sdist whose metadata names another release too: the
+    // lock would pin something it never looked at.
+    if let Ok(parsed) = DistMetadata::parse(&text) {
+        if parsed.name != *name || parsed.version != *version {
+            return Err(SdistError::Inconsistent {
+                name: name.clone(),
+                version: version.clone(),
+                found: format!("{} {}", parsed.name, parsed.version),
+            });
+        }
+    }
+    if let Some(cache) = source.cache {
+        // Not caching only costs the next run a download (and a build).
+        let _ = cache.write_atomically(&cache.metadata_path(&actual), text.as_bytes());
+    }
+    (source.policy.report)(&report);
+    Ok(text)
+}
+
+enum Failure {
+    Sdist(SdistError),
+    Build(BuildError),
+}
+
+/// Unpack the sdist into a scratch folder and ask its backend.
+fn build(
+    source: &SdistSource,
+    filename: &str,
+    format: Format,
+    body: Vec<u8>,
+) -> Result<super::build::Prepared, Failure> {
+    let scratch = tempfile::Builder::new()
+        .prefix("reqlock-build-")
+        .tempdir()
+        .map_err(|err| Failure::Build(BuildError::Io(format!("no scratch folder: {err}"))))?;
+    let unpacked = scratch.path().join("src");
+    let root = unpack(format, body, &unpacked).map_err(|err| {
+        Failure::Sdist(match err {
+            Unpack::Unsafe(entry) => SdistError::UnsafePath {
+                filename: filename.to_string(),
+                entry,
+            },
+            Unpack::Failed(reason) => SdistError::Archive {
+                filename: filename.to_string(),
+                reason,
+            },
+        })
+    })?;
+    Build {
+        root: &root,
+        work: scratch.path(),
+        python: &source.policy.python,
+        sources: PipSources {
+            indexes: source.indexes,
+            find_links: source.find_links,
+            cert: source.policy.pip_cert.as_deref(),
+        },
+    }
+    .prepare_metadata()
+    .map_err(Failure::Build)
+}
+
+/// Whether `path` (an archive entry or a link target) stays inside the
+/// folder it is unpacked into.
+fn stays_inside(path: &Path) -> bool {
+    !path.as_os_str().is_empty()
+        && path
+            .components()
+            .all(|part| matches!(part, Component::Normal(_) | Component::CurDir))
+}
+
+/// Whether `path` is `<top folder>/PKG-INFO`.
+fn is_top_pkg_info(path: &Path) -> bool {
+    let parts: Vec<Component> = path
+        .components()
+        .filter(|part| *part != Component::CurDir)
+        .collect();
+    matches!(parts.as_slice(), [Component::Normal(_), Component::Normal(file)] if *file == "PKG-INFO")
+}
+
+/// The text of the sdist's top-level `PKG-INFO`, if it has one.
+fn pkg_info(format: Format, body: &[u8]) -> Result<Option<String>, String> {
+    match format {
+        Format::TarGz => {
+            let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(body));
+            for entry in archive.entries().map_err(|err| err.to_string())? {
+                let mut entry = entry.map_err(|err| err.to_string())?;
+                let path = entry.path().map_err(|err| err.to_string())?.into_owned();
+                if entry.header().entry_type().is_file() && is_top_pkg_info(&path) {
+                    let mut text = String::new();
+                    entry
+                        .read_to_string(&mut text)
+                        .map_err(|err| format!("PKG-INFO: {err}"))?;
+                    return Ok(Some(text));
+                }
+            }
+            Ok(None)
+        }
+        Format::Zip => {
+            let archive = zip::Archive::from_memory(body.to_vec())?;
+            match archive
+                .entries
+                .iter()
+                .find(|entry| is_top_pkg_info(Path::new(&entry.name)))
+            {
+                Some(entry) => {
+                    let bytes = archive.read(entry, &mut zip::nothing_more)?;
+                    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+                }
+                None => Ok(None),
+            }
+        }
+    }
+}
+
+/// Why an sdist could not be unpacked.
+#[derive(Debug, PartialEq, Eq)]
+enum Unpack {
+    /// An entry (or link target) that would land outside the folder.
+    Unsafe(String),
+    Failed(String),
+}
+
+/// Unpack the sdist into `into` and return its root: the one top-level
+/// folder sdists have (`name-version/`), else `into` itself. Every entry
+/// is checked first: one with an absolute path or `..` is an error, not
+/// something to skip, because such an sdist is broken or hostile.
+fn unpack(format: Format, body: Vec<u8>, into: &Path) -> Result<PathBuf, Unpack> {
+    let failed = |err: std::io::Error| Unpack::Failed(err.to_string());
+    std::fs::create_dir_all(into).map_err(failed)?;
+    let mut tops: Vec<PathBuf> = Vec::new();
+    let mut note_top = |path: &Path| {
+        if let Some(Component::Normal(first)) =
+            path.components().find(|part| *part != Component::CurDir)
+        {
+            let first = PathBuf::from(first);
+            if !tops.contains(&first) {
+                tops.push(first);
+            }
+        }
+    };
+    match format {
+        Format::TarGz => {
+            let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(body.as_slice()));
+            for entry in archive.entries().map_err(failed)? {
+                let mut entry = entry.map_err(failed)?;
+                let kind = entry.header().entry_type();
+                // Global pax headers and the like describe the archive, not
+                // files in it.
+                if !(kind.is_file() || kind.is_dir() || kind.is_symlink() || kind.is_hard_link()) {
+                    continue;
+                }
+                let path = entry.path().map_err(failed)?.into_owned();
+                if !stays_inside(&path) {
+                    return Err(Unpack::Unsafe(path.display().to_string()));
+                }
+                if let Some(target) = entry.link_name().map_err(failed)? {
+                    if !stays_inside(&target) {
+                        return Err(Unpack::Unsafe(format!(
+                            "{} -> {}",
+                            path.display(),
+                            target.display()
+                        )));
+                    }
+                }
+                note_top(&path);
+                // `unpack_in` also refuses to write through a link that
+                // leads outside `into`.
+                if !entry.unpack_in(into).map_err(failed)? {
+                    return Err(Unpack::Unsafe(path.display().to_string()));
+                }
+            }
+        }
+        Format::Zip => {
+            let archive = zip::Archive::from_memory(body).map_err(Unpack::Failed)?;
+            for entry in &archive.entries {
+                let path = Path::new(&entry.name);
+                if !stays_inside(path) {
+                    return Err(Unpack::Unsafe(entry.name.clone()));
+                }
+                note_top(path);
+                let target = into.join(path);
+                if entry.is_dir() {
+                    std::fs::create_dir_all(&target).map_err(failed)?;
+                    continue;
+                }
+                let bytes = archive
+                    .read(entry, &mut zip::nothing_more)
+                    .map_err(Unpack::Failed)?;
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent).map_err(failed)?;
+                }
+                std::fs::write(&target, bytes).map_err(failed)?;
+            }
+        }
+    }
+    Ok(match tops.as_slice() {
+        [only] if into.join(only).is_dir() => into.join(only),
+        _ => into.to_path_buf(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_gz(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        for (path, data) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            // `set_path` refuses `..`; a hostile archive is written raw.
+            let name = &mut header.as_old_mut().name;
+            name[..path.len()].copy_from_slice(path.as_bytes());
+            header.set_cksum();
+            builder.append(&header, *data).expect("append");
+        }
+        builder
+            .into_inner()
+            .and_then(|encoder| encoder.finish())
+            .expect("finish")
+    }
+
+    /// A stored (uncompressed) zip of `entries`.
+    fn zip_file(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut body = Vec::new();
+        let mut directory = Vec::new();
+        for (name, data) in entries {
+            let offset = body.len() as u32;
+            let size = data.len() as u32;
+            let mut local = vec![];
+            local.extend(0x0403_4b50u32.to_le_bytes());
+            local.extend([20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            local.extend(0u32.to_le_bytes()); // crc, unchecked by the reader
+            local.extend(size.to_le_bytes());
+            local.extend(size.to_le_bytes());
+            local.extend((name.len() as u16).to_le_bytes());
+            local.extend(0u16.to_le_bytes());
+            local.extend(name.as_bytes());
+            body.extend(local);
+            body.extend(*data);
+            directory.extend(0x0201_4b50u32.to_le_bytes());
+            directory.extend([20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            directory.extend(0u32.to_le_bytes());
+            directory.extend(size.to_le_bytes());
+            directory.extend(size.to_le_bytes());
+            directory.extend((name.len() as u16).to_le_bytes());
+            directory.extend([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            directory.extend(offset.to_le_bytes());
+            directory.extend(name.as_bytes());
+        }
+        let start = body.len() as u32;
+        let count = entries.len() as u16;
+        body.extend(&directory);
+        body.extend(0x0605_4b50u32.to_le_bytes());
+        body.extend([0, 0, 0, 0]);
+        body.extend(count.to_le_bytes());
+        body.extend(count.to_le_bytes());
+        body.extend((directory.len() as u32).to_le_bytes());
+        body.extend(start.to_le_bytes());
+        body.extend([0, 0]);
+        body
+    }
+
+    const PKG_INFO: &[u8] = b"Metadata-Version: 2.2\nName: demo\nVersion: 1.0\n";
+
+    #[test]
+    fn reads_the_top_level_pkg_info_of_both_formats() {
+        let entries: &[(&str, &[u8])] = &[
+            ("demo-1.0/sub/PKG-INFO", b"Name: wrong\n"),
+            ("demo-1.0/PKG-INFO", PKG_INFO),
+        ];
+        for (format, body) in [
+            (Format::TarGz, tar_gz(entries)),
+            (Format::Zip, zip_file(entries)),
+        ] {
+            let text = pkg_info(format, &body).expect("readable").expect("found");
+            assert_eq!(text.as_bytes(), PKG_INFO, "{format:?}");
+        }
+        let none = tar_gz(&[("demo-1.0/setup.py", b"")]);
+        assert_eq!(pkg_info(Format::TarGz, &none), Ok(None));
+    }
+
+    #[test]
+    fn unpacks_into_the_top_folder() {
+        let entries: &[(&str, &[u8])] = &[
+            ("demo-1.0/PKG-INFO", PKG_INFO),
+            ("demo-1.0/src/demo/__init__.py", b"x = 1\n"),
+        ];
+        for (format, body) in [
+            (Format::TarGz, tar_gz(entries)),
+            (Format::Zip, zip_file(entries)),
+        ] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let root = unpack(format, body, dir.path()).expect("unpacked");
+            assert_eq!(root, dir.path().join("demo-1.0"), "{format:?}");
+            let module = std::fs::read_to_string(root.join("src/demo/__init__.py"));
+            assert_eq!(module.expect("written"), "x = 1\n");
+        }
+    }
+
+    #[test]
+    fn refuses_entries_that_leave_the_folder() {
+        for hostile in ["demo-1.0/../../escaped.py", "/tmp/escaped.py", ".."] {
+            let entries: &[(&str, &[u8])] = &[("demo-1.0/PKG-INFO", PKG_INFO), (hostile, b"")];
+            for (format, body) in [
+                (Format::TarGz, tar_gz(entries)),
+                (Format::Zip, zip_file(entries)),
+            ] {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let into = dir.path().join("src");
+                let result = unpack(format, body, &into);
+                assert!(
+                    matches!(&result, Err(Unpack::Unsafe(entry)) if entry.contains("..") || entry.starts_with('/')),
+                    "{hostile} {format:?}: {result:?}"
+                );
+                assert!(!dir.path().join("escaped.py").exists());
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_links_that_leave_the_folder() {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Symlink);
+        header.set_size(0);
+        builder
+            .append_link(&mut header, "demo-1.0/etc", "/etc")
+            .expect("append");
+        let body = builder
+            .into_inner()
+            .and_then(|encoder| encoder.finish())
+            .expect("finish");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let result = unpack(Format::TarGz, body, dir.path());
+        assert!(matches!(result, Err(Unpack::Unsafe(_))), "{result:?}");
+    }
+
+    #[test]
+    fn prefers_a_tar_gz_and_names_an_unsupported_sdist() {
+        let file = |filename: &str| DistFile {
+            filename: filename.into(),
+            url: Some(format!("http://127.0.0.1:9/{filename}")),
+            hashes: Vec::new(),
+            upload_time: None,
+        };
+        let files = [
+            file("demo-1.0-py3-none-any.whl"),
+            file("demo-1.0.tar.bz2"),
+            file("demo-1.0.zip"),
+            file("demo-1.0.tar.gz"),
+        ];
+        assert_eq!(
+            preferred(&files).map(|f| f.filename.as_str()),
+            Some("demo-1.0.tar.gz")
+        );
+        assert_eq!(
+            preferred(&files[..2]).map(|f| f.filename.as_str()),
+            Some("demo-1.0.tar.bz2")
+        );
+        assert_eq!(preferred(&files[..1]), None);
+    }
+
+    #[test]
+    fn hashes_as_the_index_writes_them() {
+        assert_eq!(
+            sha256(b""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

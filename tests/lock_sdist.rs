@@ -1,0 +1,541 @@
+//! `reqlock lock` over releases that have only an sdist, against a real
+//! HTTP index on loopback whose sdists and wheels each test makes: static
+//! `PKG-INFO` (no build), PEP 517 builds through in-tree backends in an
+//! isolated environment (requirements installed from the same index),
+//! the metadata cache, `--no-build` and a failing backend.
+
+// Shared with tests/index.rs, which uses the request details this file does not.
+#[allow(dead_code)]
+#[path = "support/index_server.rs"]
+mod index_server;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+use index_server::IndexServer;
+use sha2::{Digest, Sha256};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// An index the test fills: `simple/<project>.json` pages and `files/`.
+struct Index {
+    root: tempfile::TempDir,
+    server: IndexServer,
+    dir: tempfile::TempDir,
+    cache: tempfile::TempDir,
+}
+
+impl Index {
+    fn new(requirements: &str) -> Index {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("simple")).unwrap();
+        std::fs::create_dir_all(root.path().join("files")).unwrap();
+        let server = IndexServer::serving(root.path().to_path_buf());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("requirements.txt"), requirements).unwrap();
+        Index {
+            root,
+            server,
+            dir,
+            cache: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Serve `body` as the only file of `project`, with its sha256 (or
+    /// `hash` instead, to make it wrong).
+    fn publish(&self, project: &str, filename: &str, body: &[u8], hash: Option<&str>) {
+        std::fs::write(self.root.path().join("files").join(filename), body).unwrap();
+        let digest: String = Sha256::digest(body)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let page = serde_json::json!({
+            "meta": {"api-version": "1.1"},
+            "name": project,
+            "files": [{
+                "filename": filename,
+                "url": format!("../../files/{filename}"),
+                "hashes": {"sha256": hash.unwrap_or(&digest)},
+            }],
+        });
+        std::fs::write(
+            self.root
+                .path()
+                .join("simple")
+                .join(format!("{project}.json")),
+            page.to_string(),
+        )
+        .unwrap();
+    }
+
+    fn lock(&self, args: &[&str]) -> Run {
+        self.lock_with(args, |_| {})
+    }
+
+    fn lock_with(&self, args: &[&str], adjust: impl FnOnce(&mut Command)) -> Run {
+        let mut command = Command::cargo_bin("reqlock").expect("binary built");
+        command
+            .arg("lock")
+            .args([
+                "--python-version",
+                "3.12",
+                "--platform",
+                "manylinux_2_28_x86_64",
+            ])
+            .args(["--index-url", &self.server.url("simple")])
+            .args(args)
+            .arg("requirements.txt")
+            .current_dir(self.dir.path())
+            .env("REQLOCK_CACHE_DIR", self.cache.path())
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env_remove("PIP_INDEX_URL")
+            .env_remove("PIP_EXTRA_INDEX_URL");
+        adjust(&mut command);
+        let output = command.output().expect("reqlock runs");
+        Run {
+            code: output.status.code().expect("exit code"),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8"),
+        }
+    }
+
+    fn file_requests(&self, filename: &str) -> usize {
+        let path = format!("/files/{filename}");
+        self.server
+            .requests()
+            .iter()
+            .filter(|request| request.path == path)
+            .count()
+    }
+}
+
+/// A `.tar.gz` sdist of `name-version/` holding `files`.
+fn tar_gz_sdist(name: &str, version: &str, files: &[(&str, &str)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (path, text) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        builder
+            .append_data(
+                &mut header,
+                format!("{name}-{version}/{path}"),
+                text.as_bytes(),
+            )
+            .unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// A zip of `files`, stored uncompressed, with the CRCs pip checks.
+fn zip(files: &[(String, String)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut directory = Vec::new();
+    for (name, text) in files {
+        let mut crc = flate2::Crc::new();
+        crc.update(text.as_bytes());
+        let (crc, size) = (crc.sum(), text.len() as u32);
+        let offset = body.len() as u32;
+        let name_length = name.len() as u16;
+        body.write_all(&0x0403_4b50u32.to_le_bytes()).unwrap();
+        body.write_all(&[20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]).unwrap();
+        for value in [crc, size, size] {
+            body.write_all(&value.to_le_bytes()).unwrap();
+        }
+        body.write_all(&name_length.to_le_bytes()).unwrap();
+        body.write_all(&[0, 0]).unwrap();
+        body.write_all(name.as_bytes()).unwrap();
+        body.write_all(text.as_bytes()).unwrap();
+        directory.write_all(&0x0201_4b50u32.to_le_bytes()).unwrap();
+        directory
+            .write_all(&[20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0])
+            .unwrap();
+        for value in [crc, size, size] {
+            directory.write_all(&value.to_le_bytes()).unwrap();
+        }
+        directory.write_all(&name_length.to_le_bytes()).unwrap();
+        directory.write_all(&[0; 8]).unwrap();
+        // Unix mode 0o644 in the high half of the external attributes.
+        directory
+            .write_all(&(0o100_644u32 << 16).to_le_bytes())
+            .unwrap();
+        directory.write_all(&offset.to_le_bytes()).unwrap();
+        directory.write_all(name.as_bytes()).unwrap();
+    }
+    let start = body.len() as u32;
+    let count = files.len() as u16;
+    body.write_all(&directory).unwrap();
+    body.write_all(&0x0605_4b50u32.to_le_bytes()).unwrap();
+    body.write_all(&[0; 4]).unwrap();
+    body.write_all(&count.to_le_bytes()).unwrap();
+    body.write_all(&count.to_le_bytes()).unwrap();
+    body.write_all(&(directory.len() as u32).to_le_bytes())
+        .unwrap();
+    body.write_all(&start.to_le_bytes()).unwrap();
+    body.write_all(&[0, 0]).unwrap();
+    body
+}
+
+/// A `.zip` sdist of `name-version/` holding `files`.
+fn zip_sdist(name: &str, version: &str, files: &[(&str, &str)]) -> Vec<u8> {
+    zip(&files
+        .iter()
+        .map(|(path, text)| (format!("{name}-{version}/{path}"), text.to_string()))
+        .collect::<Vec<_>>())
+}
+
+/// A pure-Python wheel of `distribution` 1.0 with one module.
+fn wheel(distribution: &str, module: &str, source: &str) -> Vec<u8> {
+    let dist_info = format!("{distribution}-1.0.dist-info");
+    let files = [
+        (format!("{module}/__init__.py"), source.to_string()),
+        (
+            format!("{dist_info}/METADATA"),
+            format!("Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.0\n"),
+        ),
+        (
+            format!("{dist_info}/WHEEL"),
+            "Wheel-Version: 1.0\nGenerator: reqlock-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_string(),
+        ),
+        (
+            format!("{dist_info}/RECORD"),
+            format!("{module}/__init__.py,,\n{dist_info}/METADATA,,\n{dist_info}/WHEEL,,\n{dist_info}/RECORD,,\n"),
+        ),
+    ];
+    zip(&files)
+}
+
+/// PKG-INFO that PEP 643 lets a locker trust.
+fn static_pkg_info(name: &str, requires: &[&str]) -> String {
+    let mut text = format!("Metadata-Version: 2.2\nName: {name}\nVersion: 1.0\n");
+    for requirement in requires {
+        text.push_str(&format!("Requires-Dist: {requirement}\n"));
+    }
+    text
+}
+
+/// An in-tree backend: `pyproject.toml` and `backend.py`, plus PKG-INFO
+/// too old to trust, so that a build is needed.
+fn in_tree_sdist(name: &str, requires: &str, backend: &str) -> Vec<u8> {
+    let pyproject = format!(
+        "[build-system]\nrequires = {requires}\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n"
+    );
+    let pkg_info = format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n");
+    tar_gz_sdist(
+        name,
+        "1.0",
+        &[
+            ("PKG-INFO", &pkg_info),
+            ("pyproject.toml", &pyproject),
+            ("backend.py", backend),
+        ],
+    )
+}
+
+/// Python code of `prepare_metadata_for_build_wheel` writing METADATA for
+/// `name` 1.0 whose `Requires-Dist` lines are the Python list `requires`.
+fn prepare_hook(name: &str, requires: &str) -> String {
+    format!(
+        r#"
+import os
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    dist_info = "{name}-1.0.dist-info"
+    os.makedirs(os.path.join(metadata_directory, dist_info))
+    lines = ["Metadata-Version: 2.1", "Name: {name}", "Version: 1.0"]
+    lines += ["Requires-Dist: " + requirement for requirement in {requires}]
+    with open(os.path.join(metadata_directory, dist_info, "METADATA"), "w") as out:
+        out.write("\n".join(lines) + "\n")
+    return dist_info
+"#
+    )
+}
+
+/// Serve `dep` as a `.zip` sdist with a static PKG-INFO and no
+/// dependencies, for the built packages to depend on.
+fn publish_dep(index: &Index, name: &str) {
+    let pkg_info = static_pkg_info(name, &[]);
+    index.publish(
+        name,
+        &format!("{name}-1.0.zip"),
+        &zip_sdist(name, "1.0", &[("PKG-INFO", &pkg_info)]),
+        None,
+    );
+}
+
+/// Builds need the local python3 with pip; without them the test is skipped.
+fn python_with_pip() -> bool {
+    let available = Command::new("python3")
+        .args(["-m", "pip", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !available {
+        eprintln!("skipped: python3 -m pip is not available");
+    }
+    available
+}
+
+fn read_marker(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+#[test]
+fn a_static_pkg_info_is_used_without_a_build_even_with_no_python() {
+    let index = Index::new("solo\n");
+    let pkg_info = static_pkg_info("solo", &["dep>=1"]);
+    // A setup.py that would fail if anything ran it.
+    index.publish(
+        "solo",
+        "solo-1.0.tar.gz",
+        &tar_gz_sdist(
+            "solo",
+            "1.0",
+            &[
+                ("PKG-INFO", &pkg_info),
+                ("setup.py", "raise SystemExit('must not run')\n"),
+            ],
+        ),
+        None,
+    );
+    publish_dep(&index, "dep");
+    let no_python = tempfile::tempdir().unwrap();
+    let run = index.lock_with(&["--no-build"], |command| {
+        command.env("PATH", no_python.path());
+    });
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("solo==1.0"), "{}", run.stdout);
+    assert!(run.stdout.contains("dep==1.0"), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("read metadata of solo 1.0 from its sdist's PKG-INFO"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("built metadata"), "{}", run.stderr);
+}
+
+#[test]
+fn an_in_tree_backend_is_built_once_and_then_answered_from_the_cache() {
+    if !python_with_pip() {
+        return;
+    }
+    let index = Index::new("built\n");
+    let marker: PathBuf = index.dir.path().join("calls.txt");
+    let backend = format!(
+        "MARKER = {marker:?}\n{}\n_prepare = prepare_metadata_for_build_wheel\n\ndef prepare_metadata_for_build_wheel(directory, config_settings=None):\n    with open(MARKER, 'a') as out:\n        out.write('prepare\\n')\n    return _prepare(directory)\n",
+        prepare_hook("built", "['dep>=1; python_version >= \"3\"']"),
+        marker = marker.display().to_string(),
+    );
+    index.publish(
+        "built",
+        "built-1.0.tar.gz",
+        &in_tree_sdist("built", "[]", &backend),
+        None,
+    );
+    publish_dep(&index, "dep");
+    let run = index.lock(&["-o", "requirements.lock"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lockfile = std::fs::read_to_string(index.dir.path().join("requirements.lock")).unwrap();
+    assert!(lockfile.contains("built==1.0"), "{lockfile}");
+    assert!(lockfile.contains("dep==1.0"), "{lockfile}");
+    assert!(
+        run.stderr
+            .contains("built metadata of built 1.0 from its sdist (backend)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(read_marker(&marker), "prepare\n");
+
+    // The metadata is cached by the sdist's hash: no download, no build.
+    let again = index.lock(&["--offline", "-o", "requirements.lock"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(!again.stderr.contains("built metadata"), "{}", again.stderr);
+    assert_eq!(read_marker(&marker), "prepare\n");
+    assert_eq!(index.file_requests("built-1.0.tar.gz"), 1);
+}
+
+#[test]
+fn build_requirements_are_installed_from_the_locks_index() {
+    if !python_with_pip() {
+        return;
+    }
+    let index = Index::new("needs-helpers\n");
+    // `helper` comes from `requires`, `helper-two` from the backend's
+    // get_requires_for_build_wheel; each says which dependency to declare.
+    let backend = format!(
+        "import helper\n\ndef get_requires_for_build_wheel(config_settings=None):\n    return ['helper-two']\n{}\n_prepare = prepare_metadata_for_build_wheel\n\ndef prepare_metadata_for_build_wheel(directory, config_settings=None):\n    import helper_two\n    global REQUIRES\n    REQUIRES = [helper.DEPENDENCY, helper_two.DEPENDENCY]\n    return _prepare(directory)\n",
+        prepare_hook("needs-helpers", "REQUIRES"),
+    );
+    index.publish(
+        "needs-helpers",
+        "needs_helpers-1.0.tar.gz",
+        &in_tree_sdist("needs-helpers", "[\"helper\"]", &backend),
+        None,
+    );
+    index.publish(
+        "helper",
+        "helper-1.0-py3-none-any.whl",
+        &wheel("helper", "helper", "DEPENDENCY = 'dep'\n"),
+        None,
+    );
+    index.publish(
+        "helper-two",
+        "helper_two-1.0-py3-none-any.whl",
+        &wheel("helper_two", "helper_two", "DEPENDENCY = 'other'\n"),
+        None,
+    );
+    publish_dep(&index, "dep");
+    publish_dep(&index, "other");
+    let run = index.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("dep==1.0"), "{}", run.stdout);
+    assert!(run.stdout.contains("other==1.0"), "{}", run.stdout);
+    // Build requirements are not dependencies of the locked set.
+    assert!(
+        !run.stdout.lines().any(|line| line.starts_with("helper")),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(index.file_requests("helper-1.0-py3-none-any.whl"), 1);
+    assert_eq!(index.file_requests("helper_two-1.0-py3-none-any.whl"), 1);
+}
+
+#[test]
+fn a_backend_without_prepare_metadata_is_asked_for_a_wheel() {
+    if !python_with_pip() {
+        return;
+    }
+    let index = Index::new("wheel-only\n");
+    let backend = r#"
+import os
+import zipfile
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    name = "wheel_only-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w", zipfile.ZIP_DEFLATED) as wheel:
+        wheel.writestr("wheel_only/__init__.py", "")
+        wheel.writestr(
+            "wheel_only-1.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: wheel-only\nVersion: 1.0\nRequires-Dist: dep\n",
+        )
+    return name
+"#;
+    index.publish(
+        "wheel-only",
+        "wheel_only-1.0.tar.gz",
+        &in_tree_sdist("wheel-only", "[]", backend),
+        None,
+    );
+    publish_dep(&index, "dep");
+    let run = index.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("dep==1.0"), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("built metadata of wheel-only 1.0 from its sdist (backend)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn no_build_refuses_an_sdist_that_needs_a_build() {
+    let index = Index::new("built\n");
+    index.publish(
+        "built",
+        "built-1.0.tar.gz",
+        &in_tree_sdist("built", "[]", &prepare_hook("built", "[]")),
+        None,
+    );
+    let run = index.lock(&["--no-build", "-o", "requirements.lock"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("built 1.0 has only an sdist and its PKG-INFO does not declare its dependencies statically; `--no-build` forbids running its build backend"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("= help: drop `--no-build`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!index.dir.path().join("requirements.lock").exists());
+}
+
+#[test]
+fn a_failing_backend_shows_its_output_and_no_lockfile_is_written() {
+    if !python_with_pip() {
+        return;
+    }
+    let index = Index::new("broken\n");
+    let backend = r#"
+import sys
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    print("checking for a C compiler... none found", file=sys.stderr)
+    raise RuntimeError("the compiler exploded")
+"#;
+    index.publish(
+        "broken",
+        "broken-1.0.tar.gz",
+        &in_tree_sdist("broken", "[]", backend),
+        None,
+    );
+    let run = index.lock(&["-o", "requirements.lock"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("could not build the metadata of broken 1.0 from its sdist"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("checking for a C compiler... none found"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("RuntimeError: the compiler exploded"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("= help: pin a version of broken"),
+        "{}",
+        run.stderr
+    );
+    assert!(!index.dir.path().join("requirements.lock").exists());
+}
+
+#[test]
+fn an_sdist_that_does_not_match_the_index_hash_is_refused() {
+    let index = Index::new("solo\n");
+    let pkg_info = static_pkg_info("solo", &[]);
+    index.publish(
+        "solo",
+        "solo-1.0.tar.gz",
+        &tar_gz_sdist("solo", "1.0", &[("PKG-INFO", &pkg_info)]),
+        Some(&"0".repeat(64)),
+    );
+    let run = index.lock(&[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("solo-1.0.tar.gz does not match the index's hash"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
