@@ -427,15 +427,12 @@ fn plain_audit_does_not_run_the_resolver() {
     let project = Project::new("alpha==1.0\n");
     let run = project.audit(&["--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    // The pin's page and its metadata (for `declared-conflict`), nothing of
-    // what it depends on.
-    assert_eq!(
-        project.request_paths(),
-        [
-            "/files/alpha-1.0-py3-none-any.whl.metadata",
-            "/locking/alpha/"
-        ]
-    );
+    // The pin's page and its metadata (for `declared-conflict`; the end of
+    // the wheel is asked for at the same time), nothing of what it depends
+    // on.
+    let asked = project.request_paths();
+    assert!(asked.contains(&"/locking/alpha/".to_string()), "{asked:?}");
+    assert!(asked.iter().all(|path| path.contains("alpha")), "{asked:?}");
     let document = run.json();
     assert!(document.get("closure").is_none(), "{document:#}");
     assert!(!run.stderr.contains("deep:"), "{}", run.stderr);

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use pep508_rs::pep440_rs::Version;
 use pep508_rs::PackageName;
@@ -14,7 +15,9 @@ use reqlock::lock::pylock::{write_pylock, Pylock};
 use reqlock::lock::resolve::{
     locked_versions, resolve, LockError, Resolution, ResolveOptions, Upgrade,
 };
-use reqlock::lock::source::{Candidate, InMemorySource, PackageSource};
+use reqlock::lock::source::{
+    Candidate, Foresight, InMemorySource, PackageSource, SourceError, Wanted,
+};
 use reqlock::lock::target::{cpython_environment, Platform};
 use reqlock::requirements::{parse_text, InstallOptions, ParseSettings, RequirementSet};
 
@@ -528,4 +531,96 @@ fn pylock_snapshot_and_round_trip() {
             .files[0]
             .hashes
     );
+}
+
+/// An in-memory source that, told a package will be needed, records what
+/// the resolver's foresight picks for it and what that release requires.
+struct Anticipating {
+    inner: InMemorySource,
+    seen: Mutex<BTreeMap<String, Anticipated>>,
+}
+
+/// For `name[extras]`: the picked version, and the requirements read there.
+type Anticipated = (Option<String>, Vec<String>);
+
+impl PackageSource for Anticipating {
+    fn versions(&self, name: &PackageName) -> Result<Vec<Version>, SourceError> {
+        self.inner.versions(name)
+    }
+
+    fn release(&self, name: &PackageName, version: &Version) -> Result<Candidate, SourceError> {
+        self.inner.release(name, version)
+    }
+
+    fn metadata(&self, name: &PackageName, version: &Version) -> Result<DistMetadata, SourceError> {
+        self.inner.metadata(name, version)
+    }
+
+    fn prefetch(&self, wanted: Wanted, foresight: &Arc<dyn Foresight>) {
+        let versions = self.inner.versions(&wanted.name).expect("in memory");
+        let picked = foresight.pick(&wanted, &versions);
+        let requirements = picked
+            .as_ref()
+            .and_then(|version| self.inner.metadata(&wanted.name, version).ok())
+            .map(|metadata| foresight.requirements(&wanted, &metadata))
+            .unwrap_or_default()
+            .iter()
+            .map(|next| format!("{}[{}] {}", next.name, next.extras.len(), next.range))
+            .collect();
+        let extras: Vec<String> = wanted.extras.iter().map(ToString::to_string).collect();
+        self.seen.lock().expect("not poisoned").insert(
+            format!("{}[{}]", wanted.name, extras.join(",")),
+            (picked.map(|version| version.to_string()), requirements),
+        );
+    }
+}
+
+#[test]
+fn the_resolvers_foresight_picks_what_it_locks_and_reads_extras_and_constraints() {
+    let source = Anticipating {
+        inner: fixture("universe.toml"),
+        seen: Mutex::default(),
+    };
+    let environment = cpython_environment("3.11", Platform::LinuxX86_64).expect("valid target");
+    let compat = CompatDb::bundled().expect("bundled database");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let constraints = dir.path().join("constraints.txt");
+    std::fs::write(&constraints, "base<1.5\n").expect("write constraints");
+    let set = requirements(&format!("-c {}\napp\nweb[fast]\n", constraints.display()));
+    let resolution = resolve(
+        &source,
+        &set,
+        &environment,
+        &compat,
+        &ResolveOptions::default(),
+    )
+    .expect("resolvable");
+    let seen = source.seen.lock().expect("not poisoned");
+    // Without backtracking, every anticipated pick is the locked version.
+    for package in &resolution.packages {
+        let (picked, _) = &seen[&format!("{}[]", package.name)];
+        assert_eq!(
+            picked.as_deref(),
+            Some(package.version.to_string().as_str()),
+            "{}",
+            package.name
+        );
+    }
+    // The extra adds its requirement; the Windows-only one is left out.
+    let (_, with_extra) = &seen["web[fast]"];
+    assert!(
+        with_extra.iter().any(|r| r.starts_with("ujson[0]")),
+        "{with_extra:?}"
+    );
+    assert!(
+        !with_extra.iter().any(|r| r.starts_with("colorama")),
+        "{with_extra:?}"
+    );
+    // What lib requires of base is narrowed by the constraint.
+    let (_, of_lib) = &seen["lib[]"];
+    let base = of_lib
+        .iter()
+        .find(|r| r.starts_with("base[0]"))
+        .expect("lib requires base");
+    assert!(base.contains("<1.5"), "{base}");
 }

@@ -92,6 +92,19 @@ fn locks_the_tree_reading_metadata_from_metadata_files_and_from_inside_wheels() 
             .any(|r| r.path == "/files/beta-2.0-py3-none-any.whl"),
         "the wheel itself was read"
     );
+    // The workers that fetch ahead and the resolver share their answers:
+    // each page is asked for once.
+    let mut pages: Vec<String> = project
+        .server
+        .page_requests()
+        .into_iter()
+        .map(|request| request.path)
+        .collect();
+    pages.sort();
+    assert_eq!(
+        pages,
+        ["/locking/alpha/", "/locking/beta/", "/locking/gamma/"]
+    );
 
     // Pages and metadata are cached: offline gives the same lockfile.
     let offline = project.lock(&[

@@ -539,3 +539,29 @@ fn an_sdist_that_does_not_match_the_index_hash_is_refused() {
     );
     assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
+
+#[test]
+fn a_wheel_without_a_metadata_file_costs_two_range_reads() {
+    let index = Index::new("big\n");
+    let dist_info = "big-1.0.dist-info";
+    // METADATA first and a module too big for the first read after it, so
+    // the entry must be read on its own: header and data in one request.
+    let files = [
+        (
+            format!("{dist_info}/METADATA"),
+            "Metadata-Version: 2.1\nName: big\nVersion: 1.0\nRequires-Dist: dep\n".to_string(),
+        ),
+        ("big/__init__.py".to_string(), "#".repeat(200 * 1024)),
+        (
+            format!("{dist_info}/WHEEL"),
+            "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_string(),
+        ),
+    ];
+    index.publish("big", "big-1.0-py3-none-any.whl", &zip(&files), None);
+    publish_dep(&index, "dep");
+    let run = index.lock(&["--no-build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("dep==1.0"), "{}", run.stdout);
+    assert_eq!(index.file_requests("big-1.0-py3-none-any.whl.metadata"), 1);
+    assert_eq!(index.file_requests("big-1.0-py3-none-any.whl"), 2);
+}

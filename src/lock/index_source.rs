@@ -19,7 +19,7 @@
 //! its build backend as [`BuildPolicy`] allows; the prefetch workers never
 //! do, since the resolver may not want that release.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,17 +28,21 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use indicatif::ProgressBar;
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
-use pep508_rs::PackageName;
+use pep508_rs::{ExtraName, PackageName};
 
 use super::metadata::DistMetadata;
 use super::sdist::{self, BuildPolicy, SdistSource};
-use super::source::{Candidate, DistFile, PackageSource, Pick, SourceError};
+use super::source::{Candidate, DistFile, Foresight, PackageSource, SourceError, Wanted};
 use super::wheel_metadata::{self, WheelMetadataError};
+use super::zip;
 use crate::index::cache::{Answer, Cache};
 use crate::index::client::{Bytes, FetchError, IndexClient};
 use crate::index::filename;
 use crate::index::page::{self, ProjectPage, VersionFilter};
 use crate::index::IndexUrl;
+
+/// A package to work ahead on, and how to anticipate the resolver.
+type Prefetch = (Wanted, Arc<dyn Foresight>);
 
 /// How many packages the prefetch workers fetch at once.
 const PREFETCH_WORKERS: usize = 16;
@@ -55,7 +59,9 @@ pub struct IndexSource<'a> {
     releases: Memo<(PackageName, Version), Result<Candidate, SourceError>>,
     metadata: Memo<(PackageName, Version), Result<DistMetadata, SourceError>>,
     /// Where announced packages go while [`IndexSource::with_prefetch`] runs.
-    prefetch: Mutex<Option<mpsc::Sender<(PackageName, Pick)>>>,
+    prefetch: Mutex<Option<mpsc::Sender<Prefetch>>>,
+    /// What was announced, so that each is worked on once.
+    announced: Mutex<HashSet<(PackageName, Vec<ExtraName>)>>,
     /// Set when resolution is over: queued prefetches are dropped.
     finished: AtomicBool,
 }
@@ -122,6 +128,7 @@ impl<'a> IndexSource<'a> {
             releases: Memo::default(),
             metadata: Memo::default(),
             prefetch: Mutex::new(None),
+            announced: Mutex::new(HashSet::new()),
             finished: AtomicBool::new(false),
         }
     }
@@ -135,7 +142,7 @@ impl<'a> IndexSource<'a> {
     /// Run `resolution` while workers act on [`PackageSource::prefetch`]
     /// hints; what they have not started when it returns is dropped.
     pub fn with_prefetch<R>(&self, resolution: impl FnOnce() -> R) -> R {
-        let (sender, receiver) = mpsc::channel::<(PackageName, Pick)>();
+        let (sender, receiver) = mpsc::channel::<Prefetch>();
         let receiver = Mutex::new(receiver);
         *locked(&self.prefetch) = Some(sender);
         self.finished.store(false, Ordering::Relaxed);
@@ -143,11 +150,11 @@ impl<'a> IndexSource<'a> {
             for _ in 0..PREFETCH_WORKERS {
                 scope.spawn(|| loop {
                     let next = locked(&receiver).recv();
-                    let Ok((name, pick)) = next else {
+                    let Ok((wanted, foresight)) = next else {
                         break;
                     };
                     if !self.finished.load(Ordering::Relaxed) {
-                        self.work_ahead(&name, pick);
+                        self.work_ahead(&wanted, &foresight);
                     }
                 });
             }
@@ -159,22 +166,30 @@ impl<'a> IndexSource<'a> {
         })
     }
 
-    fn work_ahead(&self, name: &PackageName, pick: Pick) {
+    /// Fetch what the resolver will likely ask about `wanted`, then go on
+    /// with the requirements of the release it will likely take: the
+    /// whole tree is fetched at the network's pace, not the resolver's.
+    fn work_ahead(&self, wanted: &Wanted, foresight: &Arc<dyn Foresight>) {
         // Errors are remembered with the answers: the resolver meets them
         // if it asks the same question.
-        let Ok(versions) = self.versions(name) else {
+        let Ok(versions) = self.versions(&wanted.name) else {
             return;
         };
-        let Some(version) = pick(&versions) else {
+        let Some(version) = foresight.pick(wanted, &versions) else {
             return;
         };
         // An sdist may need a build, which runs its code: only for a
         // release the resolver has chosen.
         let has_wheel = self
-            .release(name, &version)
+            .release(&wanted.name, &version)
             .is_ok_and(|release| release.files.iter().any(DistFile::is_wheel));
-        if has_wheel {
-            let _ = self.metadata(name, &version);
+        if !has_wheel {
+            return;
+        }
+        if let Ok(metadata) = self.metadata(&wanted.name, &version) {
+            for next in foresight.requirements(wanted, &metadata) {
+                self.prefetch(next, foresight);
+            }
         }
     }
 
@@ -329,18 +344,31 @@ pub fn read_wheel_metadata(
     let cached_at = hash
         .zip(cache)
         .map(|(hash, cache)| cache.metadata_path(hash));
-    let from_index = client.fetch_bytes(&format!("{url}.metadata"), None)?;
-    let bytes = match from_index {
+    let mut fetch = |range: &str| -> Result<Bytes, String> {
+        client
+            .fetch_bytes(url, Some(range))
+            .map_err(|err| err.to_string())?
+            .ok_or_else(|| format!("{url} answered 404"))
+    };
+    // Most wheels on the reachable index have no `.metadata` file, and
+    // none says whether it has: the end of the wheel, where its directory
+    // is, is asked for at the same time rather than after a 404.
+    let (from_index, tail) = std::thread::scope(|scope| {
+        let tail = scope.spawn(|| fetch(&zip::tail_range()));
+        let from_index = client.fetch_bytes(&format!("{url}.metadata"), None);
+        (from_index, tail.join())
+    });
+    let bytes = match from_index? {
         Some(found) => found.body,
         // No `.metadata` file: read METADATA out of the wheel itself.
         None => {
-            let mut fetch = |range: &str| -> Result<Bytes, String> {
-                client
-                    .fetch_bytes(url, Some(range))
-                    .map_err(|err| err.to_string())?
-                    .ok_or_else(|| format!("{url} answered 404"))
-            };
-            wheel_metadata::read(filename, &mut fetch)?.into_bytes()
+            let tail = tail
+                .unwrap_or_else(|_| Err("the range read stopped unexpectedly".into()))
+                .map_err(|reason| WheelMetadataError {
+                    wheel: filename.to_string(),
+                    reason,
+                })?;
+            wheel_metadata::read_from_tail(filename, tail, &mut fetch)?.into_bytes()
         }
     };
     let mut text = String::from_utf8_lossy(&bytes).into_owned();
@@ -378,10 +406,13 @@ impl PackageSource for IndexSource<'_> {
             .get_or(&key, || self.fetch_metadata(name, version))
     }
 
-    fn prefetch(&self, name: &PackageName, pick: Pick) {
+    fn prefetch(&self, wanted: Wanted, foresight: &Arc<dyn Foresight>) {
         if let Some(sender) = locked(&self.prefetch).as_ref() {
-            // A closed channel means resolution is over: nothing to do.
-            let _ = sender.send((name.clone(), pick));
+            let key = (wanted.name.clone(), wanted.extras.clone());
+            if locked(&self.announced).insert(key) {
+                // A closed channel means resolution is over: nothing to do.
+                let _ = sender.send((wanted, Arc::clone(foresight)));
+            }
         }
     }
 }

@@ -28,7 +28,7 @@ use crate::compat::local_label;
 use super::conflicts::{conflict_sets, same_build_rules, ConflictRuleError, ConflictSet};
 use super::metadata::DistMetadata;
 use super::range::VersionRange;
-use super::source::{Candidate, DistFile, PackageSource, SourceError};
+use super::source::{Candidate, DistFile, Foresight, PackageSource, SourceError, Wanted};
 use super::timestamp::Timestamp;
 use super::wheel::is_installable;
 use crate::compat::CompatDb;
@@ -245,9 +245,8 @@ struct Provider<'a, S: PackageSource + ?Sized> {
     options: &'a ResolveOptions,
     root: BTreeMap<Node, VersionRange>,
     direct: HashMap<PackageName, Vec<DirectLine>>,
-    constraints: HashMap<PackageName, VersionRange>,
-    /// Packages whose requirements or constraints name a pre-release.
-    explicit_prereleases: HashSet<PackageName>,
+    /// The choices the source may anticipate.
+    lookahead: Arc<Lookahead>,
     /// `==`/`===` pins of requirements and constraints: they admit yanked
     /// releases (PEP 592).
     pins: HashMap<PackageName, Vec<VersionSpecifiers>>,
@@ -264,8 +263,6 @@ struct Provider<'a, S: PackageSource + ?Sized> {
     /// `None` for a release `exclude_newer` leaves without files.
     releases: RefCell<HashMap<Release, Option<Rc<Candidate>>>>,
     metadata: RefCell<HashMap<Release, Rc<DistMetadata>>>,
-    /// Packages the source was told it will need.
-    announced: RefCell<HashSet<PackageName>>,
     /// The packages each chosen (node, version) depends on.
     edges: RefCell<HashMap<(Node, Version), Vec<PackageName>>>,
 }
@@ -373,8 +370,22 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
             options,
             root,
             direct,
-            constraints,
-            explicit_prereleases,
+            lookahead: Arc::new(Lookahead {
+                environment: environment.clone(),
+                prereleases: options.prereleases,
+                explicit_prereleases,
+                preferences: options
+                    .preferences
+                    .iter()
+                    .filter(|(name, _)| match &options.upgrade {
+                        Upgrade::Nothing => true,
+                        Upgrade::All => false,
+                        Upgrade::Packages(names) => !names.contains(name),
+                    })
+                    .map(|(name, version)| (name.clone(), version.clone()))
+                    .collect(),
+                constraints,
+            }),
             pins,
             conflicts,
             memberships,
@@ -384,7 +395,6 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
             versions: RefCell::default(),
             releases: RefCell::default(),
             metadata: RefCell::default(),
-            announced: RefCell::default(),
             edges: RefCell::default(),
         })
     }
@@ -459,26 +469,6 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         Ok(metadata)
     }
 
-    fn is_released(&self, name: &PackageName) -> bool {
-        match &self.options.upgrade {
-            Upgrade::Nothing => false,
-            Upgrade::All => true,
-            Upgrade::Packages(names) => names.contains(name),
-        }
-    }
-
-    fn allows_prereleases(&self, name: &PackageName) -> bool {
-        self.options.prereleases || self.explicit_prereleases.contains(name)
-    }
-
-    /// The locked version to keep, unless `name` may move.
-    fn preference(&self, name: &PackageName) -> Option<&Version> {
-        if self.is_released(name) {
-            return None;
-        }
-        self.options.preferences.get(name)
-    }
-
     fn choose_release(
         &self,
         name: &PackageName,
@@ -488,8 +478,8 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         pick_version(
             &versions,
             range,
-            self.allows_prereleases(name),
-            self.preference(name),
+            self.lookahead.allows_prereleases(name),
+            self.lookahead.preferences.get(name),
             |version| match self.options.exclude_newer {
                 None => Ok(true),
                 Some(_) => Ok(self.release(name, version)?.is_some()),
@@ -497,34 +487,21 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         )
     }
 
-    /// Tell the source which packages `dependencies` will need, once each.
+    /// Tell the source which packages `dependencies` will need.
     fn announce(&self, dependencies: &Constraints) {
+        let foresight: Arc<dyn Foresight> = self.lookahead.clone();
         for (node, range) in dependencies.iter() {
-            let (Node::Package(name) | Node::Extra(name, _)) = node else {
-                continue;
+            let (name, extras) = match node {
+                Node::Package(name) => (name, Vec::new()),
+                Node::Extra(name, extra) => (name, vec![extra.clone()]),
+                _ => continue,
             };
-            if !self.announced.borrow_mut().insert(name.clone()) {
-                continue;
-            }
-            let range = range.clone();
-            let prereleases = self.allows_prereleases(name);
-            let preferred = self.preference(name).cloned();
-            self.source.prefetch(
-                name,
-                Box::new(move |versions: &[Version]| {
-                    let mut newest_first = versions.to_vec();
-                    newest_first.sort_unstable_by(|a, b| b.cmp(a));
-                    pick_version(
-                        &newest_first,
-                        &range,
-                        prereleases,
-                        preferred.as_ref(),
-                        |_| Ok(true),
-                    )
-                    .ok()
-                    .flatten()
-                }),
-            );
+            let wanted = Wanted {
+                name: name.clone(),
+                range: range.clone(),
+                extras,
+            };
+            self.source.prefetch(wanted, &foresight);
         }
     }
 
@@ -583,18 +560,9 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         requirement: &pep508_rs::Requirement,
         dependencies: &mut BTreeMap<Node, VersionRange>,
     ) -> Result<(), Unusable> {
-        let mut range = match &requirement.version_or_url {
-            None => VersionRange::full(),
-            Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
-                VersionRange::from_specifiers(specifiers)
-            }
-            Some(VersionOrUrl::Url(_)) => {
-                return Err(Unusable::DirectReference(requirement.to_string()))
-            }
+        let Some(range) = self.lookahead.admitted(requirement) else {
+            return Err(Unusable::DirectReference(requirement.to_string()));
         };
-        if let Some(constraint) = self.constraints.get(&requirement.name) {
-            range = range.intersection(constraint);
-        }
         for extra in &requirement.extras {
             narrow(
                 dependencies
@@ -770,6 +738,77 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         }
         packages.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Resolution { packages })
+    }
+}
+
+/// What the resolver knows before it starts that decides its choices: the
+/// source uses it to work ahead.
+struct Lookahead {
+    environment: MarkerEnvironment,
+    /// `--pre`.
+    prereleases: bool,
+    /// Packages whose requirements or constraints name a pre-release.
+    explicit_prereleases: HashSet<PackageName>,
+    /// Locked versions to keep (those `--upgrade` releases are left out).
+    preferences: BTreeMap<PackageName, Version>,
+    /// `-c` constraints.
+    constraints: HashMap<PackageName, VersionRange>,
+}
+
+impl Lookahead {
+    fn allows_prereleases(&self, name: &PackageName) -> bool {
+        self.prereleases || self.explicit_prereleases.contains(name)
+    }
+
+    /// The versions `requirement` admits within the constraints; `None`
+    /// for a URL requirement, which no index release satisfies.
+    fn admitted(&self, requirement: &pep508_rs::Requirement) -> Option<VersionRange> {
+        let range = match &requirement.version_or_url {
+            None => VersionRange::full(),
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+                VersionRange::from_specifiers(specifiers)
+            }
+            Some(VersionOrUrl::Url(_)) => return None,
+        };
+        Some(match self.constraints.get(&requirement.name) {
+            Some(constraint) => range.intersection(constraint),
+            None => range,
+        })
+    }
+}
+
+impl Foresight for Lookahead {
+    fn pick(&self, wanted: &Wanted, versions: &[Version]) -> Option<Version> {
+        let mut newest_first = versions.to_vec();
+        newest_first.sort_unstable_by(|a, b| b.cmp(a));
+        pick_version(
+            &newest_first,
+            &wanted.range,
+            self.allows_prereleases(&wanted.name),
+            self.preferences.get(&wanted.name),
+            |_| Ok(true),
+        )
+        .ok()
+        .flatten()
+    }
+
+    fn requirements(&self, wanted: &Wanted, metadata: &DistMetadata) -> Vec<Wanted> {
+        metadata
+            .requires_dist
+            .iter()
+            .filter(|requirement| {
+                requirement
+                    .marker
+                    .evaluate(&self.environment, &wanted.extras)
+            })
+            .filter_map(|requirement| {
+                Some(Wanted {
+                    name: requirement.name.clone(),
+                    range: self.admitted(requirement)?,
+                    extras: requirement.extras.clone(),
+                })
+            })
+            .collect()
     }
 }
 

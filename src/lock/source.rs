@@ -4,12 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName, Requirement};
 use serde::Deserialize;
 
 use super::metadata::{DistMetadata, MetadataError};
+use super::range::VersionRange;
 use super::sdist::SdistError;
 
 /// One file of a release.
@@ -79,16 +81,32 @@ pub trait PackageSource: Sync {
     /// The core metadata of one release.
     fn metadata(&self, name: &PackageName, version: &Version) -> Result<DistMetadata, SourceError>;
 
-    /// A hint that the resolver will soon need `name`: a source that can
-    /// work ahead fetches its versions, lets `pick` choose the likely
-    /// release, and fetches that release's metadata, while the resolver
-    /// goes on. The answers must be the ones the other methods give.
-    fn prefetch(&self, _name: &PackageName, _pick: Pick) {}
+    /// A hint that the resolver will soon need `wanted`: a source that can
+    /// work ahead fetches its versions, lets `foresight` pick the likely
+    /// release, fetches that release's metadata and goes on with the
+    /// requirements `foresight` reads there, while the resolver works. The
+    /// answers must be the ones the other methods give.
+    fn prefetch(&self, _wanted: Wanted, _foresight: &Arc<dyn Foresight>) {}
 }
 
-/// Chooses, from a package's versions, the release the resolver will most
-/// likely want.
-pub type Pick = Box<dyn FnOnce(&[Version]) -> Option<Version> + Send>;
+/// A package a requirement asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    pub name: PackageName,
+    pub range: VersionRange,
+    pub extras: Vec<ExtraName>,
+}
+
+/// What the resolver will most likely choose and require, for sources that
+/// work ahead of it.
+pub trait Foresight: Send + Sync {
+    /// The release the resolver will likely take for `wanted`.
+    fn pick(&self, wanted: &Wanted, versions: &[Version]) -> Option<Version>;
+
+    /// The requirements of a release of `wanted` (with its extras) that
+    /// apply to the target.
+    fn requirements(&self, wanted: &Wanted, metadata: &DistMetadata) -> Vec<Wanted>;
+}
 
 /// Releases and metadata held in memory.
 #[derive(Debug, Clone, Default)]

@@ -1,7 +1,8 @@
 //! `METADATA` read out of a wheel on a server without downloading it, with
 //! the range-reading [`zip`](super::zip) reader.
 
-use super::zip::{Archive, Fetch};
+use super::zip::{self, Archive, Fetch};
+use crate::index::client::Bytes;
 
 /// Why the metadata could not be read out of the wheel.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -14,11 +15,24 @@ pub struct WheelMetadataError {
 /// The text of `<name>-<version>.dist-info/METADATA` in the wheel `wheel`;
 /// `fetch` answers HTTP `Range` values for the wheel's URL.
 pub fn read(wheel: &str, fetch: &mut Fetch) -> Result<String, WheelMetadataError> {
+    let tail = fetch(&zip::tail_range()).map_err(|reason| WheelMetadataError {
+        wheel: wheel.to_string(),
+        reason,
+    })?;
+    read_from_tail(wheel, tail, fetch)
+}
+
+/// [`read`], given the answer to [`zip::tail_range`] already.
+pub fn read_from_tail(
+    wheel: &str,
+    tail: Bytes,
+    fetch: &mut Fetch,
+) -> Result<String, WheelMetadataError> {
     let failed = |reason: String| WheelMetadataError {
         wheel: wheel.to_string(),
         reason,
     };
-    let archive = Archive::open(fetch).map_err(failed)?;
+    let archive = Archive::from_tail(tail, fetch).map_err(failed)?;
     let entry = archive
         .entries
         .iter()

@@ -1,5 +1,6 @@
 //! A small zip reader that works over range reads: one suffix read for the
-//! central directory, then one ranged read per entry. A wheel on a server
+//! central directory, then one ranged read per entry (its local header and
+//! data together). A wheel on a server
 //! is read this way without downloading it (a server that ignores ranges
 //! sends the whole file, which works too); a zip sdist already in memory
 //! is read through the same code with the whole file as the first read.
@@ -13,6 +14,10 @@ use crate::index::client::Bytes;
 /// How much of the end of a file to ask for first: the central directory
 /// of a wheel is almost always smaller.
 const TAIL: u64 = 64 * 1024;
+
+/// How long a local header's extra field is assumed to be at most, so that
+/// one read gets an entry's header and data; a longer one costs a read.
+const EXTRA_FIELD_ROOM: u64 = 512;
 
 const END_OF_DIRECTORY: u32 = 0x0605_4b50;
 const DIRECTORY_ENTRY: u32 = 0x0201_4b50;
@@ -68,6 +73,11 @@ fn span(have: &Bytes, start: u64, length: u64, fetch: &mut Fetch) -> Result<Vec<
     })
 }
 
+/// The `Range` value [`Archive::from_tail`] wants first.
+pub fn tail_range() -> String {
+    format!("bytes=-{TAIL}")
+}
+
 /// For a file held whole in memory: it has nothing more to give.
 pub fn nothing_more(_: &str) -> Result<Bytes, String> {
     Err("the archive is truncated".into())
@@ -76,7 +86,7 @@ pub fn nothing_more(_: &str) -> Result<Bytes, String> {
 impl Archive {
     /// Read the central directory of the file `fetch` serves.
     pub fn open(fetch: &mut Fetch) -> Result<Archive, String> {
-        let tail = fetch(&format!("bytes=-{TAIL}"))?;
+        let tail = fetch(&tail_range())?;
         Archive::from_tail(tail, fetch)
     }
 
@@ -93,7 +103,9 @@ impl Archive {
         )
     }
 
-    fn from_tail(tail: Bytes, fetch: &mut Fetch) -> Result<Archive, String> {
+    /// Read the central directory from the end of the file (an answer to
+    /// [`tail_range`]), fetching more if the directory starts earlier.
+    pub fn from_tail(tail: Bytes, fetch: &mut Fetch) -> Result<Archive, String> {
         let body = &tail.body;
         let end = (0..body.len().saturating_sub(21))
             .rev()
@@ -144,20 +156,27 @@ impl Archive {
     /// The uncompressed contents of `entry`.
     pub fn read(&self, entry: &Entry, fetch: &mut Fetch) -> Result<Vec<u8>, String> {
         // The local header repeats the name and may carry another extra
-        // field; its own lengths say where the data starts.
-        let header = span(&self.have, u64::from(entry.local_header), 30, fetch)?;
-        if u32_at(&header, 0) != Some(LOCAL_HEADER) {
+        // field; its own lengths say where the data starts. Both are read
+        // at once, with room for an extra field, as the file allows.
+        let start = u64::from(entry.local_header);
+        let compressed = u64::from(entry.compressed);
+        let guess = 30 + entry.name.len() as u64 + EXTRA_FIELD_ROOM + compressed;
+        let first = span(
+            &self.have,
+            start,
+            guess.min(self.have.total.saturating_sub(start)),
+            fetch,
+        )?;
+        if u32_at(&first, 0) != Some(LOCAL_HEADER) {
             return Err(format!("the local header of {} is missing", entry.name));
         }
         let skip = 30
-            + u64::from(u16_at(&header, 26).unwrap_or(0))
-            + u64::from(u16_at(&header, 28).unwrap_or(0));
-        let data = span(
-            &self.have,
-            u64::from(entry.local_header) + skip,
-            u64::from(entry.compressed),
-            fetch,
-        )?;
+            + u64::from(u16_at(&first, 26).unwrap_or(0))
+            + u64::from(u16_at(&first, 28).unwrap_or(0));
+        let data = match usize::try_from(skip + compressed) {
+            Ok(end) if end <= first.len() => first[skip as usize..end].to_vec(),
+            _ => span(&self.have, start + skip, compressed, fetch)?,
+        };
         match entry.method {
             0 => Ok(data),
             8 => {
