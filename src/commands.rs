@@ -333,6 +333,10 @@ fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, E
         },
     );
     let pinned = pinned_metadata(set, &resolutions, &fetched, client, cache.as_ref());
+    // Freeing thousands of parsed files one by one costs as much as the
+    // rest of a warm audit: it happens on another thread, or not at all
+    // if the process ends first.
+    std::thread::spawn(move || drop(fetched));
     Ok(IndexAnswers {
         session,
         target,

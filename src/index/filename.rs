@@ -8,12 +8,36 @@ use pep508_rs::pep440_rs::Version;
 use crate::requirements::canonical_name;
 
 /// A wheel's compressed tag sets (PEP 425): each part may list several
-/// tags separated by `.`, and the wheel supports every combination.
+/// tags separated by `.`, and the wheel supports every combination. Kept
+/// compressed: a page has thousands of wheels and most are never asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WheelTags {
-    pub python: Vec<String>,
-    pub abi: Vec<String>,
-    pub platform: Vec<String>,
+    python: String,
+    abi: String,
+    platform: String,
+}
+
+impl WheelTags {
+    /// From the last three `-`-separated parts of a wheel's file name.
+    pub fn new(python: &str, abi: &str, platform: &str) -> WheelTags {
+        WheelTags {
+            python: python.to_string(),
+            abi: abi.to_string(),
+            platform: platform.to_string(),
+        }
+    }
+
+    pub fn python(&self) -> impl Iterator<Item = &str> + Clone {
+        self.python.split('.')
+    }
+
+    pub fn abi(&self) -> impl Iterator<Item = &str> + Clone {
+        self.abi.split('.')
+    }
+
+    pub fn platform(&self) -> impl Iterator<Item = &str> + Clone {
+        self.platform.split('.')
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,20 +60,30 @@ const SDIST_SUFFIXES: &[&str] = &[".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tg
 /// which is also how pip skips them.
 pub fn parse(filename: &str, project: &str) -> Option<DistFilename> {
     if let Some(stem) = filename.strip_suffix(".whl") {
-        let parts: Vec<&str> = stem.split('-').collect();
-        if !(parts.len() == 5 || parts.len() == 6) || canonical_name(parts[0]) != project {
+        // name-version(-build)?-python-abi-platform
+        let mut from_end = stem.rsplitn(4, '-');
+        let (Some(platform), Some(abi), Some(python), Some(head)) = (
+            from_end.next(),
+            from_end.next(),
+            from_end.next(),
+            from_end.next(),
+        ) else {
+            return None;
+        };
+        let mut from_start = head.splitn(3, '-');
+        let (Some(name), Some(version)) = (from_start.next(), from_start.next()) else {
+            return None;
+        };
+        // At most a build tag may follow, and it has no dash.
+        if from_start.next().is_some_and(|build| build.contains('-'))
+            || !is_canonically(name, project)
+        {
             return None;
         }
-        let version = Version::from_str(parts[1]).ok()?;
-        let tags = |part: &str| part.split('.').map(str::to_string).collect::<Vec<_>>();
-        let n = parts.len();
+        let version = Version::from_str(version).ok()?;
         return Some(DistFilename {
             version,
-            kind: DistKind::Wheel(WheelTags {
-                python: tags(parts[n - 3]),
-                abi: tags(parts[n - 2]),
-                platform: tags(parts[n - 1]),
-            }),
+            kind: DistKind::Wheel(WheelTags::new(python, abi, platform)),
         });
     }
     let lower = filename.to_ascii_lowercase();
@@ -58,7 +92,7 @@ pub fn parse(filename: &str, project: &str) -> Option<DistFilename> {
     // Old sdists put dashes in the name (`python-dateutil-2.8.2`), so try
     // every dash as the separator, as pip does with the known project name.
     stem.match_indices('-').find_map(|(at, _)| {
-        (canonical_name(&stem[..at]) == project)
+        is_canonically(&stem[..at], project)
             .then(|| Version::from_str(&stem[at + 1..]).ok())
             .flatten()
             .map(|version| DistFilename {
@@ -66,6 +100,18 @@ pub fn parse(filename: &str, project: &str) -> Option<DistFilename> {
                 kind: DistKind::Sdist,
             })
     })
+}
+
+/// Whether `canonical_name(name) == canonical`, without building it: this
+/// runs for every file of every release read.
+fn is_canonically(name: &str, canonical: &str) -> bool {
+    if name.len() == canonical.len()
+        && name.eq_ignore_ascii_case(canonical)
+        && !name.contains(['_', '.'])
+    {
+        return true;
+    }
+    canonical_name(name) == canonical
 }
 
 #[cfg(test)]
@@ -79,7 +125,7 @@ mod tests {
         let DistKind::Wheel(tags) = wheel.kind else {
             panic!("a wheel")
         };
-        assert_eq!(tags.python, ["cp311"]);
+        assert_eq!(tags.python().collect::<Vec<_>>(), ["cp311"]);
         let multi = parse(
             "numpy-1.26.4-1-pp39.cp39-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
             "numpy",
@@ -88,8 +134,8 @@ mod tests {
         let DistKind::Wheel(tags) = multi.kind else {
             panic!("a wheel")
         };
-        assert_eq!(tags.python, ["pp39", "cp39"]);
-        assert_eq!(tags.platform.len(), 2);
+        assert_eq!(tags.python().collect::<Vec<_>>(), ["pp39", "cp39"]);
+        assert_eq!(tags.platform().count(), 2);
         let sdist = parse("python-dateutil-2.8.2.tar.gz", "python-dateutil").unwrap();
         assert_eq!(sdist.kind, DistKind::Sdist);
         assert_eq!(sdist.version.to_string(), "2.8.2");

@@ -191,8 +191,9 @@ fn resolve_one(
     let mut problems = Vec::new();
     let mut candidates: Vec<Candidate<'_>> = Vec::new();
     // Releases whose files were not read (the filter did not want them):
-    // they still exist, for "nearest release" help.
-    let mut other_versions: BTreeSet<Version> = BTreeSet::new();
+    // they still exist, for "nearest release" help. Parsed only then: a
+    // big project lists thousands.
+    let mut other_versions: Vec<&str> = Vec::new();
     let mut found_on: Vec<String> = Vec::new();
     let mut not_found_on: Vec<String> = Vec::new();
     for (position, index) in sources.indexes.iter().enumerate() {
@@ -200,13 +201,8 @@ fn resolve_one(
             Some(Ok(Answer::Found(page))) => {
                 let before = candidates.len();
                 candidates.extend(candidates_of(&page.files, &project, index));
-                let known_before = other_versions.len();
-                other_versions.extend(
-                    page.omitted_versions
-                        .iter()
-                        .filter_map(|version| Version::from_str(version).ok()),
-                );
-                if candidates.len() > before || other_versions.len() > known_before {
+                other_versions.extend(page.omitted_versions.iter().map(String::as_str));
+                if candidates.len() > before || !page.omitted_versions.is_empty() {
                     found_on.push(index.clone());
                 } else {
                     not_found_on.push(index.clone());
@@ -286,7 +282,7 @@ fn pick(
     requirement: &Requirement,
     constraints: &[&Requirement],
     project: &str,
-    (candidates, other_versions): (&[Candidate<'_>], &BTreeSet<Version>),
+    (candidates, other_versions): (&[Candidate<'_>], &[&str]),
     target: &Target,
     policy: &Policy,
 ) -> (Option<Resolved>, Option<Problem>) {
@@ -300,11 +296,6 @@ fn pick(
         .iter()
         .any(|s| matches!(s.operator(), Operator::Equal | Operator::ExactEqual));
     let matches = |version: &Version| specifiers.iter().all(|s| s.contains(version));
-    let all_versions: BTreeSet<&Version> = candidates
-        .iter()
-        .map(|c| &c.version)
-        .chain(other_versions)
-        .collect();
     let mut matching: Vec<&Candidate<'_>> =
         candidates.iter().filter(|c| matches(&c.version)).collect();
 
@@ -318,6 +309,15 @@ fn pick(
             return (None, Some(Problem::LocalVersionUnavailable { wanted }));
         }
         let anchor = specifiers.first().map(|s| s.version().clone());
+        let others: Vec<Version> = other_versions
+            .iter()
+            .filter_map(|version| Version::from_str(version).ok())
+            .collect();
+        let all_versions: BTreeSet<&Version> = candidates
+            .iter()
+            .map(|c| &c.version)
+            .chain(&others)
+            .collect();
         return (
             None,
             Some(Problem::NoMatchingVersion {

@@ -300,30 +300,36 @@ impl Target {
 
     /// Whether pip would install a wheel with these tags here (CPython).
     pub fn accepts_wheel(&self, tags: &WheelTags) -> bool {
-        tags.platform.iter().any(|tag| self.accepts_platform(tag))
-            && tags.python.iter().any(|python| {
-                tags.abi
-                    .iter()
-                    .any(|abi| self.accepts_interpreter(python, abi))
-            })
+        tags.platform().any(|tag| self.accepts_platform(tag))
+            && tags
+                .python()
+                .any(|python| tags.abi().any(|abi| self.accepts_interpreter(python, abi)))
     }
 
     fn accepts_interpreter(&self, python: &str, abi: &str) -> bool {
         let (major, minor) = self.python;
-        let exact = format!("cp{major}{minor}");
+        // A tag such as `cp312` (`Some(Some(12))`) or `py3` (`Some(None)`)
+        // for the target's major version.
+        let minor_of = |prefix: &str, tag: &str| -> Option<Option<u64>> {
+            let rest = tag.strip_prefix(prefix)?;
+            let digits = major.to_string();
+            let rest = rest.strip_prefix(digits.as_str())?;
+            match rest {
+                "" => Some(None),
+                rest => rest.parse::<u64>().ok().map(Some),
+            }
+        };
+        let exact = |tag: &str| minor_of("cp", tag) == Some(Some(minor));
         // `cp3N`/`py3N` for N up to the target's minor; `py3` for any.
-        let up_to_target = |prefix: &str| {
-            python
-                .strip_prefix(prefix)
-                .and_then(|rest| rest.strip_prefix(&major.to_string()))
-                .is_some_and(|rest| {
-                    rest.is_empty() || rest.parse::<u64>().is_ok_and(|n| n <= minor)
-                })
+        let up_to_target = |prefix: &str| match minor_of(prefix, python) {
+            Some(Some(n)) => n <= minor,
+            Some(None) => true,
+            None => false,
         };
         match abi {
-            "abi3" => python != format!("cp{major}") && up_to_target("cp"),
-            "none" => python == exact || up_to_target("py"),
-            abi => python == exact && (abi == exact || abi == format!("{exact}m")),
+            "abi3" => minor_of("cp", python).is_some_and(|n| n.is_some()) && up_to_target("cp"),
+            "none" => exact(python) || up_to_target("py"),
+            abi => exact(python) && (exact(abi) || abi.strip_suffix('m').is_some_and(exact)),
         }
     }
 
@@ -395,12 +401,7 @@ mod tests {
 
     fn wheel(tags: &str) -> WheelTags {
         let parts: Vec<&str> = tags.split('-').collect();
-        let split = |part: &str| part.split('.').map(str::to_string).collect();
-        WheelTags {
-            python: split(parts[0]),
-            abi: split(parts[1]),
-            platform: split(parts[2]),
-        }
+        WheelTags::new(parts[0], parts[1], parts[2])
     }
 
     #[test]
