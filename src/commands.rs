@@ -488,6 +488,7 @@ pub fn audit(args: &AuditArgs) -> Exit {
     let tree = args.deep.then(|| {
         let options = lock::resolve::ResolveOptions {
             prereleases: args.pre || set.options.pre,
+            trust_reported: args.trust_reported,
             ..lock::resolve::ResolveOptions::default()
         };
         resolve_index_requirements(&session, &set, &target, &db, &options, !args.no_build)
@@ -789,6 +790,8 @@ pub struct LockArgs {
     pub refresh: bool,
     /// Never run an sdist's build backend.
     pub no_build: bool,
+    /// `reported` compat-db rules constrain the lock too.
+    pub trust_reported: bool,
     pub index: IndexFlags,
     pub python_version: Option<String>,
     pub platform: Option<String>,
@@ -973,6 +976,7 @@ pub fn lock(args: &LockArgs) -> Exit {
         } else {
             lock::resolve::Upgrade::Packages(upgrade_packages)
         },
+        trust_reported: args.trust_reported,
     };
     let resolution = match resolve_tree(&session, &set, &target, &db, &options, !args.no_build) {
         Ok(resolution) => resolution,

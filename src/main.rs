@@ -131,6 +131,10 @@ enum Command {
         /// an sdist without static metadata (PEP 643) is then an error.
         #[arg(long)]
         no_build: bool,
+        /// Refuse the combinations `reported` compat-db rules name too, not
+        /// only `verified` ones.
+        #[arg(long)]
+        trust_reported: bool,
         #[command(flatten)]
         indexes: IndexArgs,
         /// Target Python as X.Y [default: python3 on PATH, else 3.12].
@@ -398,6 +402,7 @@ fn main() -> ExitCode {
             offline,
             refresh,
             no_build,
+            trust_reported,
             indexes,
             python_version,
             platform,
@@ -418,6 +423,7 @@ fn main() -> ExitCode {
             offline,
             refresh,
             no_build,
+            trust_reported,
             index: indexes.with_find_links(Vec::new()),
             python_version,
             platform,

@@ -624,3 +624,47 @@ fn the_resolvers_foresight_picks_what_it_locks_and_reads_extras_and_constraints(
         .expect("lib requires base");
     assert!(base.contains("<1.5"), "{base}");
 }
+
+#[test]
+fn reported_rules_constrain_the_lock_only_when_trusted() {
+    let compat = CompatDb::from_sources([(
+        "reported.toml".to_string(),
+        r#"
+[[broken]]
+id = "lib3-base15"
+packages = { lib = ">=3", base = ">=1.5" }
+evidence = "reported"
+symptom = "an error a user reported"
+fix = "pin lib<3"
+source = "https://example.invalid/report"
+"#
+        .to_string(),
+    )])
+    .expect("valid database");
+    let environment = cpython_environment("3.11", Platform::LinuxX86_64).expect("valid target");
+    let lock = |trust_reported: bool| -> Vec<String> {
+        let options = ResolveOptions {
+            trust_reported,
+            ..ResolveOptions::default()
+        };
+        let resolution = resolve(
+            &fixture("universe.toml"),
+            &requirements("app\n"),
+            &environment,
+            &compat,
+            &options,
+        )
+        .expect("resolvable");
+        resolution
+            .packages
+            .iter()
+            .map(|package| format!("{}=={}", package.name, package.version))
+            .collect()
+    };
+    assert_eq!(lock(false), ["app==2.0", "base==1.5", "lib==3.0"]);
+    let trusted = lock(true);
+    assert!(
+        !(trusted.contains(&"lib==3.0".to_string()) && trusted.contains(&"base==1.5".to_string())),
+        "{trusted:?}"
+    );
+}

@@ -54,14 +54,23 @@ fn package(rule: &str, name: &str) -> Result<PackageName, ConflictRuleError> {
     })
 }
 
-/// The conflicts of every `verified` broken combination and family rule;
-/// `reported` rules are advice for `audit`, not constraints on a lock.
-pub fn conflict_sets(db: &CompatDb) -> Result<Vec<ConflictSet>, ConflictRuleError> {
+/// Whether a rule of this evidence constrains a lock: `reported` rules are
+/// advice, unless the user trusts them (`--trust-reported`).
+fn constrains(evidence: Evidence, trust_reported: bool) -> bool {
+    evidence == Evidence::Verified || trust_reported
+}
+
+/// The conflicts of every `verified` broken combination and family rule,
+/// and of the `reported` ones when `trust_reported`.
+pub fn conflict_sets(
+    db: &CompatDb,
+    trust_reported: bool,
+) -> Result<Vec<ConflictSet>, ConflictRuleError> {
     let mut sets = Vec::new();
     for broken in db
         .broken
         .iter()
-        .filter(|broken| broken.info.evidence == Evidence::Verified)
+        .filter(|broken| constrains(broken.info.evidence, trust_reported))
     {
         let rule: Arc<str> = Arc::from(broken.info.id.as_str());
         let members = broken
@@ -74,7 +83,7 @@ pub fn conflict_sets(db: &CompatDb) -> Result<Vec<ConflictSet>, ConflictRuleErro
     for family in db
         .families
         .iter()
-        .filter(|family| family.info.evidence == Evidence::Verified)
+        .filter(|family| constrains(family.info.evidence, trust_reported))
     {
         let rule: Arc<str> = Arc::from(family.info.id.as_str());
         let Some((anchor_name, members)) = family.packages.split_first() else {
@@ -115,11 +124,15 @@ pub struct SameBuildRule {
     pub packages: Vec<PackageName>,
 }
 
-/// The same-build rules of every `verified` `build_variants` rule.
-pub fn same_build_rules(db: &CompatDb) -> Result<Vec<SameBuildRule>, ConflictRuleError> {
+/// The same-build rules of every `verified` `build_variants` rule (and of
+/// the `reported` ones when `trust_reported`).
+pub fn same_build_rules(
+    db: &CompatDb,
+    trust_reported: bool,
+) -> Result<Vec<SameBuildRule>, ConflictRuleError> {
     db.build_variants
         .iter()
-        .filter(|variants| variants.info.evidence == Evidence::Verified)
+        .filter(|variants| constrains(variants.info.evidence, trust_reported))
         .map(|variants| {
             Ok(SameBuildRule {
                 rule: Arc::from(variants.info.id.as_str()),
@@ -145,7 +158,13 @@ mod tests {
     #[test]
     fn bundled_rules_become_conflicts() {
         let db = CompatDb::bundled().expect("bundled database loads");
-        let sets = conflict_sets(&db).expect("valid names");
+        let sets = conflict_sets(&db, false).expect("valid names");
+        assert!(
+            !sets.iter().any(|set| &*set.rule == "ofa-modelscope-1-12"),
+            "reported rules are advice"
+        );
+        let trusted = conflict_sets(&db, true).expect("valid names");
+        assert!(trusted.len() > sets.len());
         let fastapi = sets
             .iter()
             .find(|set| &*set.rule == "fastapi-pydantic2")
@@ -165,7 +184,7 @@ mod tests {
         assert_eq!(vision.0.as_ref(), "torchvision");
         assert!(vision.1.holds(&version("0.17.0")));
         assert!(!vision.1.holds(&version("0.16.2+cu121")));
-        let builds = same_build_rules(&db).expect("valid names");
+        let builds = same_build_rules(&db, false).expect("valid names");
         assert_eq!(&*builds[0].rule, "torch-local-labels");
         assert_eq!(
             local_label(&version("2.1.0+cu121")).as_deref(),

@@ -57,6 +57,9 @@ pub struct ResolveOptions {
     /// Versions of an existing lock, kept while they fit unless upgraded.
     pub preferences: BTreeMap<PackageName, Version>,
     pub upgrade: Upgrade,
+    /// `--trust-reported`: `reported` compat-db rules constrain the lock
+    /// as `verified` ones do.
+    pub trust_reported: bool,
 }
 
 /// Why a package is in the lock.
@@ -345,7 +348,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                 }
             }
         }
-        let conflicts = conflict_sets(compat)?;
+        let conflicts = conflict_sets(compat, options.trust_reported)?;
         let mut memberships: HashMap<PackageName, Vec<(usize, usize)>> = HashMap::new();
         for (index, set) in conflicts.iter().enumerate() {
             for (slot, (name, _)) in set.members.iter().enumerate() {
@@ -356,7 +359,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
             }
         }
         let mut same_build: HashMap<PackageName, Vec<Arc<str>>> = HashMap::new();
-        for rule in same_build_rules(compat)? {
+        for rule in same_build_rules(compat, options.trust_reported)? {
             for name in rule.packages {
                 same_build
                     .entry(name)
