@@ -3,7 +3,9 @@
 //! pip), the build requirements installed into it by the local pip from
 //! the lock's own indexes, then `get_requires_for_build_wheel` and
 //! `prepare_metadata_for_build_wheel` (or `build_wheel` for a backend
-//! without it), run by `build_hook.py` with the sdist as the current folder.
+//! without it), run by `build_hook.py` with the sdist (or a local project
+//! folder) as the current folder. An editable project is asked with the
+//! PEP 660 `_editable` hooks, where its backend has them.
 //!
 //! This runs the sdist's code: only `reqlock lock` calls it, and
 //! `--no-build` forbids it.
