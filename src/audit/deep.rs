@@ -10,6 +10,7 @@ use pep508_rs::PackageName;
 
 use super::{pinned_version, Finding, Rule, Severity};
 use crate::compat::check::Subject;
+use crate::lock::direct::DirectError;
 use crate::lock::resolve::{LockError, LockedPackage, Resolution, Via};
 use crate::lock::source::SourceError;
 use crate::requirements::requirement::is_vcs_url;
@@ -271,7 +272,11 @@ fn unresolved(set: &RequirementSet, err: &LockError) -> Option<(usize, Finding)>
         .iter()
         .position(|requirement| !requirement.constraint)?;
     let requirement = &set.requirements[index];
-    let not_cached = matches!(err, LockError::Source { source, .. } if matches!(**source, SourceError::NotCached(_)));
+    let not_cached = match err {
+        LockError::Source { source, .. } => matches!(**source, SourceError::NotCached(_)),
+        LockError::Direct { source, .. } => matches!(**source, DirectError::NotCached(_)),
+        _ => false,
+    };
     let finding = if not_cached {
         at_line(
             Rule::NotResolvedOffline,
