@@ -489,9 +489,10 @@ pub fn audit(args: &AuditArgs) -> Exit {
         let options = lock::resolve::ResolveOptions {
             prereleases: args.pre || set.options.pre,
             trust_reported: args.trust_reported,
+            working_dir: ParseSettings::from_environment().working_dir,
             ..lock::resolve::ResolveOptions::default()
         };
-        resolve_index_requirements(&session, &set, &target, &db, &options, !args.no_build)
+        resolve_locked_requirements(&session, &set, &target, &db, &options, !args.no_build)
     });
     let closure = tree
         .as_ref()
@@ -890,10 +891,10 @@ fn resolve_tree(
     source.with_prefetch(|| lock::resolve::resolve(&source, set, target.markers(), db, options))
 }
 
-/// [`resolve_tree`] for an audit: URL, path and editable requirements
-/// (which `lock` refuses) are left out, and stderr says so, so that they
-/// do not stop the check of everything else.
-fn resolve_index_requirements(
+/// [`resolve_tree`] for an audit: VCS requirements (which `lock` refuses)
+/// are left out, and stderr says so, so that they do not stop the check of
+/// everything else; URL, path and editable requirements are resolved.
+fn resolve_locked_requirements(
     session: &IndexSession,
     set: &RequirementSet,
     target: &Target,
@@ -901,24 +902,27 @@ fn resolve_index_requirements(
     options: &lock::resolve::ResolveOptions,
     allow_builds: bool,
 ) -> Result<lock::resolve::Resolution, lock::resolve::LockError> {
-    let (from_index, elsewhere): (Vec<_>, Vec<_>) =
+    let (lockable, vcs): (Vec<_>, Vec<_>) =
         set.requirements.iter().cloned().partition(|requirement| {
-            requirement.name.is_some() && requirement.url.is_none() && !requirement.editable
+            !requirement
+                .url
+                .as_deref()
+                .is_some_and(requirements::requirement::is_vcs_url)
         });
-    if !elsewhere.is_empty() {
-        let labels: Vec<String> = elsewhere.iter().map(|r| r.label()).collect();
+    if !vcs.is_empty() {
+        let labels: Vec<String> = vcs.iter().map(|r| r.label()).collect();
         eprintln!(
-            "deep: not from an index, left out of the dependency tree (their dependencies are not checked): {}",
+            "deep: VCS requirements cannot be resolved yet, left out of the dependency tree (their dependencies are not checked): {}",
             labels.join(", ")
         );
     }
-    let from_index = RequirementSet {
-        requirements: from_index,
+    let lockable = RequirementSet {
+        requirements: lockable,
         options: set.options.clone(),
         files: set.files.clone(),
         warnings: Vec::new(),
     };
-    resolve_tree(session, &from_index, target, db, options, allow_builds)
+    resolve_tree(session, &lockable, target, db, options, allow_builds)
 }
 
 /// `reqlock lock`: resolve the whole dependency tree and write (or check)
@@ -977,6 +981,7 @@ pub fn lock(args: &LockArgs) -> Exit {
             lock::resolve::Upgrade::Packages(upgrade_packages)
         },
         trust_reported: args.trust_reported,
+        working_dir: ParseSettings::from_environment().working_dir,
     };
     let resolution = match resolve_tree(&session, &set, &target, &db, &options, !args.no_build) {
         Ok(resolution) => resolution,
@@ -984,14 +989,13 @@ pub fn lock(args: &LockArgs) -> Exit {
             eprintln!("error: {err}");
             return Exit::Findings;
         }
-        Err(lock::resolve::LockError::Source { package, source }) => {
-            eprintln!("error: {package}: {source}");
-            if let lock::source::SourceError::Sdist(err) = source.as_ref() {
-                eprintln!("  = help: {}", err.help());
+        Err(err) => {
+            eprintln!("error: {err}");
+            if let Some(help) = err.help() {
+                eprintln!("  = help: {help}");
             }
             return Exit::InputError;
         }
-        Err(err) => return usage_error(err),
     };
     let text = match args.format {
         LockFormat::Requirements => {
@@ -1006,8 +1010,19 @@ pub fn lock(args: &LockArgs) -> Exit {
             &resolution,
             &args.command,
             &format!("=={}.{}.*", target.python.0, target.python.1),
+            args.output
+                .as_deref()
+                .and_then(std::path::Path::parent)
+                .unwrap_or(std::path::Path::new("")),
         ),
     };
+    let unhashed = lock::output::unhashed_lines(&resolution);
+    if args.hashes && args.format == LockFormat::Requirements && !unhashed.is_empty() {
+        eprintln!(
+            "warning: no --hash for {} (pip cannot hash a folder or an editable), so `pip install --require-hashes` refuses the lockfile; install them in a separate step, or point the lines at wheels",
+            unhashed.join(", ")
+        );
+    }
     eprintln!("locked {} package(s)", resolution.packages.len());
     match (&args.output, args.check) {
         (Some(path), true) => match lock::output::check_lockfile(path, &text) {

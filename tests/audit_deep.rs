@@ -439,7 +439,7 @@ fn plain_audit_does_not_run_the_resolver() {
 }
 
 #[test]
-fn requirements_not_from_an_index_are_left_out_of_the_tree() {
+fn vcs_requirements_are_left_out_of_the_tree() {
     let project = Project::new(
         "alpha==1.0\ndemo @ git+https://vcs.invalid/o/demo.git@0123456789abcdef0123456789abcdef01234567\n",
     );
@@ -448,8 +448,9 @@ fn requirements_not_from_an_index_are_left_out_of_the_tree() {
     assert_eq!(findings(&document, &["unresolvable"]), []);
     assert_eq!(closure(&document).len(), 3);
     assert!(
-        run.stderr
-            .contains("deep: not from an index, left out of the dependency tree"),
+        run.stderr.contains(
+            "deep: VCS requirements cannot be resolved yet, left out of the dependency tree"
+        ),
         "{}",
         run.stderr
     );

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use pep508_rs::pep440_rs::Version;
 use pep508_rs::PackageName;
 use reqlock::compat::CompatDb;
+use reqlock::lock::direct::{DirectDist, DirectError, DirectReference};
 use reqlock::lock::metadata::DistMetadata;
 use reqlock::lock::output::{requirements_lockfile, LockfileSettings};
 use reqlock::lock::pylock::{write_pylock, Pylock};
@@ -372,20 +373,116 @@ fn known_broken_combinations_name_the_rule_when_unavoidable() {
 }
 
 #[test]
-fn unknown_packages_and_direct_references_are_reported() {
+fn unknown_packages_are_reported() {
     let missing = explanation(&fixture("universe.toml"), "app\nnowhere>=1\n");
     assert!(
         missing.contains("there is no release of nowhere"),
         "{missing}"
     );
+}
+
+const TOOL_URL: &str = "https://files.example.invalid/tool-2.0-py3-none-any.whl";
+const HELPER_URL: &str = "https://files.example.invalid/helper-1.0-py3-none-any.whl";
+
+/// The universe, plus `tool` 2.0 at [`TOOL_URL`] (needing `lib<3` and, by
+/// URL, `helper`) and `helper` 1.0 at [`HELPER_URL`].
+fn with_direct_references() -> InMemorySource {
+    let mut source = fixture("universe.toml");
+    let tool = format!(
+        "Metadata-Version: 2.1\nName: tool\nVersion: 2.0\nRequires-Dist: lib<3\nRequires-Dist: helper @ {HELPER_URL}\n"
+    );
+    source.add_direct(
+        TOOL_URL,
+        DistMetadata::parse(&tool).expect("valid metadata"),
+        Some(format!("sha256:{}", "a".repeat(64))),
+    );
+    source.add_direct(
+        HELPER_URL,
+        DistMetadata::parse("Metadata-Version: 2.1\nName: helper\nVersion: 1.0\n")
+            .expect("valid metadata"),
+        Some(format!("sha256:{}", "b".repeat(64))),
+    );
+    source
+}
+
+#[test]
+fn a_direct_reference_is_its_packages_only_candidate() {
+    let source = with_direct_references();
+    let text = format!("tool @ {TOOL_URL}\nhelper @ {HELPER_URL}\nlib\n");
+    let resolution = lock_with(&source, &text, &ResolveOptions::default()).expect("resolvable");
+    let pins: Vec<String> = resolution
+        .packages
+        .iter()
+        .map(|package| format!("{}=={}", package.name, package.version))
+        .collect();
+    // `lib` is held below 3 by tool's metadata; the URL `helper` is allowed
+    // because a line names the same URL.
+    assert_eq!(pins, ["base==1.5", "helper==1.0", "lib==2.0", "tool==2.0"]);
+    let tool = &resolution.packages[3];
+    let direct = tool.direct.as_ref().expect("locked from its URL");
+    assert_eq!(direct.reference.given, TOOL_URL);
+    assert_eq!(direct.hash, Some(format!("sha256:{}", "a".repeat(64))));
+    assert!(tool.index.is_empty() && tool.files.is_empty());
+    let lockfile = requirements_lockfile(&resolution, &lockfile_settings());
+    assert!(
+        lockfile.contains(&format!(
+            "tool @ {TOOL_URL} \\\n    --hash=sha256:{}\n",
+            "a".repeat(64)
+        )),
+        "{lockfile}"
+    );
+}
+
+#[test]
+fn a_dependency_url_needs_the_same_url_on_a_requirement_line() {
+    let source = with_direct_references();
+    let explanation = explanation(&source, &format!("tool @ {TOOL_URL}\n"));
+    assert!(
+        explanation.contains(&format!(
+            "depends on `helper @ {HELPER_URL}`, which is not on an index"
+        )),
+        "{explanation}"
+    );
+}
+
+#[test]
+fn vcs_and_conflicting_references_are_errors_at_their_line() {
+    let source = with_direct_references();
     let err = lock_with(
-        &fixture("universe.toml"),
-        "pkg @ https://files.example.invalid/pkg-1.0.tar.gz\n",
+        &source,
+        "lib\ngit+https://git.example.invalid/tool.git#egg=tool\n",
         &ResolveOptions::default(),
     )
-    .expect_err("a path cannot be locked");
+    .expect_err("VCS cannot be locked");
     assert!(
-        matches!(err, LockError::DirectReference { line: 1, .. }),
+        matches!(&err, LockError::Direct { line: 2, source, .. } if **source == DirectError::Vcs),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("VCS requirements cannot be locked yet"),
+        "{err}"
+    );
+    assert!(err
+        .help()
+        .expect("a help line")
+        .contains("pin a released version"));
+    let other = "https://files.example.invalid/other/tool-2.0-py3-none-any.whl";
+    let mut source = source;
+    source.add_direct(
+        other,
+        DistMetadata::parse("Metadata-Version: 2.1\nName: tool\nVersion: 2.0\n")
+            .expect("valid metadata"),
+        None,
+    );
+    let err = lock_with(
+        &source,
+        &format!("tool @ {TOOL_URL}\ntool @ {other}\n"),
+        &ResolveOptions::default(),
+    )
+    .expect_err("one package, two places");
+    assert!(
+        matches!(err, LockError::ConflictingReferences { line: 2, .. }),
         "{err}"
     );
 }
@@ -489,6 +586,7 @@ fn pylock_snapshot_and_round_trip() {
         &resolution,
         "reqlock lock requirements.in --format pylock",
         "==3.11.*",
+        Path::new("."),
     );
     insta::assert_snapshot!(text);
     let lock = Pylock::parse(&text).expect("valid pylock");
@@ -554,6 +652,10 @@ impl PackageSource for Anticipating {
 
     fn metadata(&self, name: &PackageName, version: &Version) -> Result<DistMetadata, SourceError> {
         self.inner.metadata(name, version)
+    }
+
+    fn direct(&self, reference: &DirectReference) -> Result<DirectDist, DirectError> {
+        self.inner.direct(reference)
     }
 
     fn prefetch(&self, wanted: Wanted, foresight: &Arc<dyn Foresight>) {

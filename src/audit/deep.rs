@@ -10,8 +10,10 @@ use pep508_rs::PackageName;
 
 use super::{pinned_version, Finding, Rule, Severity};
 use crate::compat::check::Subject;
+use crate::lock::direct::DirectError;
 use crate::lock::resolve::{LockError, LockedPackage, Resolution, Via};
 use crate::lock::source::SourceError;
+use crate::requirements::requirement::is_vcs_url;
 use crate::requirements::{Requirement, RequirementSet};
 use crate::resolve::Target;
 
@@ -51,13 +53,33 @@ pub enum Closure<'a> {
     Failed(&'a LockError),
 }
 
-/// Whether a requirement line is one the resolver took: a named package
-/// from an index whose markers hold for the target.
+/// Whether a requirement line is one the resolver took: a package from an
+/// index or a direct reference (not a VCS URL, which it leaves out),
+/// whose markers hold for the target.
 fn applies(requirement: &Requirement, target: &Target) -> bool {
-    requirement.name.is_some()
-        && requirement.url.is_none()
-        && !requirement.editable
+    !requirement.url.as_deref().is_some_and(is_vcs_url)
         && requirement.parsed_marker.evaluate(target.markers(), &[])
+}
+
+/// The package a requirement line stands for: its name, or for a line
+/// that gives none (`./libs/pkg`), the package locked from its reference.
+fn line_package<'a>(
+    requirement: &'a Requirement,
+    resolution: &'a Resolution,
+) -> Option<&'a PackageName> {
+    requirement.name.as_ref().or_else(|| {
+        let url = requirement.url.as_deref()?;
+        resolution
+            .packages
+            .iter()
+            .find(|package| {
+                package
+                    .direct
+                    .as_ref()
+                    .is_some_and(|direct| direct.reference.given == url)
+            })
+            .map(|package| &package.name)
+    })
 }
 
 impl<'a> Closure<'a> {
@@ -73,12 +95,12 @@ impl<'a> Closure<'a> {
         let mut first_line: HashMap<&PackageName, usize> = HashMap::new();
         let mut pinned: HashSet<&PackageName> = HashSet::new();
         for (index, requirement) in set.requirements.iter().enumerate() {
-            let Some(name) = &requirement.name else {
-                continue;
-            };
             if !applies(requirement, target) {
                 continue;
             }
+            let Some(name) = line_package(requirement, resolution) else {
+                continue;
+            };
             if pinned_version(requirement).is_some() {
                 pinned.insert(name);
             }
@@ -111,9 +133,14 @@ impl<'a> Closure<'a> {
                     None => origin(&package.name, &parents, &first_line)
                         .unwrap_or((fallback, vec![&package.name])),
                 };
+                // An archive is one exact file; a folder changes under it.
+                let exact_file = package
+                    .direct
+                    .as_ref()
+                    .is_some_and(|direct| direct.hash.is_some());
                 ClosurePackage {
                     package,
-                    pinned: pinned.contains(&package.name),
+                    pinned: exact_file || pinned.contains(&package.name),
                     direct: direct.is_some(),
                     line,
                     chain,
@@ -245,7 +272,11 @@ fn unresolved(set: &RequirementSet, err: &LockError) -> Option<(usize, Finding)>
         .iter()
         .position(|requirement| !requirement.constraint)?;
     let requirement = &set.requirements[index];
-    let not_cached = matches!(err, LockError::Source { source, .. } if matches!(**source, SourceError::NotCached(_)));
+    let not_cached = match err {
+        LockError::Source { source, .. } => matches!(**source, SourceError::NotCached(_)),
+        LockError::Direct { source, .. } => matches!(**source, DirectError::NotCached(_)),
+        _ => false,
+    };
     let finding = if not_cached {
         at_line(
             Rule::NotResolvedOffline,
@@ -262,10 +293,16 @@ fn unresolved(set: &RequirementSet, err: &LockError) -> Option<(usize, Finding)>
                 "pip would stop with ResolutionImpossible: change the requirements the explanation names"
                     .to_string(),
             ),
-            LockError::Source { .. } | LockError::CompatDb(_) | LockError::DirectReference { .. } => (
+            LockError::Source { .. }
+            | LockError::CompatDb(_)
+            | LockError::Direct { .. }
+            | LockError::DirectConstraint { .. }
+            | LockError::ConflictingReferences { .. } => (
                 format!("the dependency tree could not be resolved: {err}"),
-                "fix what the message names and run again; the other findings do not depend on it"
-                    .to_string(),
+                err.help().unwrap_or_else(|| {
+                    "fix what the message names and run again; the other findings do not depend on it"
+                        .to_string()
+                }),
             ),
         };
         at_line(
@@ -300,6 +337,7 @@ mod tests {
             version: Version::from_str("1.0").expect("valid version"),
             index: "https://index.invalid/simple/".to_string(),
             files: Vec::new(),
+            direct: None,
             marker: None,
             via: via.to_vec(),
         }

@@ -3,7 +3,9 @@
 //! pip), the build requirements installed into it by the local pip from
 //! the lock's own indexes, then `get_requires_for_build_wheel` and
 //! `prepare_metadata_for_build_wheel` (or `build_wheel` for a backend
-//! without it), run by `build_hook.py` with the sdist as the current folder.
+//! without it), run by `build_hook.py` with the sdist (or a local project
+//! folder) as the current folder. An editable project is asked with the
+//! PEP 660 `_editable` hooks, where its backend has them.
 //!
 //! This runs the sdist's code: only `reqlock lock` calls it, and
 //! `--no-build` forbids it.
@@ -212,6 +214,8 @@ pub struct Build<'a> {
     /// The interpreter that creates the venv and runs pip.
     pub python: &'a Path,
     pub sources: PipSources<'a>,
+    /// Ask the PEP 660 editable hooks, where the backend has them.
+    pub editable: bool,
 }
 
 #[derive(Deserialize)]
@@ -294,20 +298,31 @@ impl Build<'_> {
             reason,
         };
 
-        const GET_REQUIRES: &str = "get_requires_for_build_wheel";
-        let more: Vec<String> = serde_json::from_str(&hook(GET_REQUIRES)?)
-            .map_err(|err| unusable(GET_REQUIRES, err.to_string()))?;
+        // The driver falls back to the wheel hooks for a backend without
+        // the editable ones: the metadata is the same, as PEP 660 asks.
+        let (get_requires, prepare): (&'static str, &'static str) = if self.editable {
+            (
+                "get_requires_for_build_editable",
+                "prepare_metadata_for_build_editable",
+            )
+        } else {
+            (
+                "get_requires_for_build_wheel",
+                "prepare_metadata_for_build_wheel",
+            )
+        };
+        let more: Vec<String> = serde_json::from_str(&hook(get_requires)?)
+            .map_err(|err| unusable(get_requires, err.to_string()))?;
         self.install(&venv_python, &more, &environment)?;
 
-        const PREPARE: &str = "prepare_metadata_for_build_wheel";
-        let answer: MetadataAnswer = serde_json::from_str(&hook(PREPARE)?)
-            .map_err(|err| unusable(PREPARE, err.to_string()))?;
+        let answer: MetadataAnswer = serde_json::from_str(&hook(prepare)?)
+            .map_err(|err| unusable(prepare, err.to_string()))?;
         let metadata = match answer {
             MetadataAnswer::Metadata(path) => std::fs::read(&path)
-                .map_err(|err| unusable(PREPARE, format!("{}: {err}", path.display())))?,
+                .map_err(|err| unusable(prepare, format!("{}: {err}", path.display())))?,
             MetadataAnswer::Wheel(path) => {
                 let body = std::fs::read(&path)
-                    .map_err(|err| unusable(PREPARE, format!("{}: {err}", path.display())))?;
+                    .map_err(|err| unusable(prepare, format!("{}: {err}", path.display())))?;
                 let total = body.len() as u64;
                 // The whole wheel is in memory: the first read is all of it.
                 let mut whole = Some(Bytes {
@@ -322,7 +337,7 @@ impl Build<'_> {
                 wheel_metadata::read(&name, &mut |_| {
                     whole.take().ok_or_else(|| "the wheel is truncated".into())
                 })
-                .map_err(|err| unusable(PREPARE, err.to_string()))?
+                .map_err(|err| unusable(prepare, err.to_string()))?
                 .into_bytes()
             }
         };

@@ -2,7 +2,9 @@
 
 Usage: python build_hook.py HOOK BACKEND RESULT_FILE OUTPUT_DIR [BACKEND_PATH...]
 
-HOOK is `get_requires_for_build_wheel` or `prepare_metadata_for_build_wheel`.
+HOOK is `get_requires_for_build_wheel` or `prepare_metadata_for_build_wheel`,
+or their PEP 660 `_editable` forms, which fall back to the wheel hooks for a
+backend without them (the metadata is the same).
 The current directory is the unpacked sdist. The answer is written to
 RESULT_FILE as JSON, because the backend may print anything on stdout:
 - get_requires_for_build_wheel: a list of requirement strings;
@@ -45,17 +47,26 @@ def main(argv):
     # when the hook fails; stdout stays unused.
     os.dup2(2, 1)
     backend = load_backend(spec, backend_path)
-    if hook == "get_requires_for_build_wheel":
+    editable = hook.endswith("_editable")
+    if hook in ("get_requires_for_build_wheel", "get_requires_for_build_editable"):
         get_requires = getattr(backend, hook, None)
+        if get_requires is None and editable:
+            get_requires = getattr(backend, "get_requires_for_build_wheel", None)
         # PEP 517: a backend without the hook needs nothing more.
         result = list(get_requires()) if get_requires else []
-    elif hook == "prepare_metadata_for_build_wheel":
+    elif hook in (
+        "prepare_metadata_for_build_wheel",
+        "prepare_metadata_for_build_editable",
+    ):
         prepare = getattr(backend, hook, None)
+        if prepare is None and editable:
+            prepare = getattr(backend, "prepare_metadata_for_build_wheel", None)
+        build = getattr(backend, "build_editable", None) if editable else None
         if prepare is not None:
             dist_info = prepare(output_dir)
             result = {"metadata": os.path.join(output_dir, dist_info, "METADATA")}
         else:
-            wheel = backend.build_wheel(output_dir)
+            wheel = (build or backend.build_wheel)(output_dir)
             result = {"wheel": os.path.join(output_dir, wheel)}
     else:
         sys.exit(f"unknown hook {hook}")

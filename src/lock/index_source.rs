@@ -30,6 +30,7 @@ use indicatif::ProgressBar;
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName};
 
+use super::direct::{DirectDist, DirectError, DirectReference, DirectSource};
 use super::metadata::DistMetadata;
 use super::sdist::{self, BuildPolicy, SdistSource};
 use super::source::{Candidate, DistFile, Foresight, PackageSource, SourceError, Wanted};
@@ -415,6 +416,15 @@ impl PackageSource for IndexSource<'_> {
             }
         }
     }
+
+    fn direct(&self, reference: &DirectReference) -> Result<DirectDist, DirectError> {
+        DirectSource {
+            client: self.client,
+            cache: self.cache.as_ref(),
+            sdists: self.sdist_source(),
+        }
+        .read(reference)
+    }
 }
 
 impl IndexSource<'_> {
@@ -437,14 +447,7 @@ impl IndexSource<'_> {
         // No wheel to read: the sdist says, or its build backend does.
         match sdist::preferred(release.files.iter()) {
             Some(file) => {
-                let source = SdistSource {
-                    client: self.client,
-                    cache: self.cache.as_ref(),
-                    indexes: &self.indexes,
-                    find_links: &self.find_links,
-                    policy: &self.builds,
-                };
-                let text = sdist::read_metadata(&source, name, version, file)?;
+                let text = sdist::read_metadata(&self.sdist_source(), name, version, file)?;
                 DistMetadata::parse(&text).map_err(|source| SourceError::InvalidMetadata {
                     name: name.clone(),
                     version: version.clone(),
@@ -454,6 +457,16 @@ impl IndexSource<'_> {
             None => Err(SourceError::Index(format!(
                 "no wheel or sdist of {name} {version} has a download URL to read its metadata from"
             ))),
+        }
+    }
+
+    fn sdist_source(&self) -> SdistSource<'_> {
+        SdistSource {
+            client: self.client,
+            cache: self.cache.as_ref(),
+            indexes: &self.indexes,
+            find_links: &self.find_links,
+            policy: &self.builds,
         }
     }
 

@@ -12,6 +12,7 @@
 
 pub mod build;
 pub mod conflicts;
+pub mod direct;
 pub mod index_source;
 pub mod metadata;
 pub mod output;

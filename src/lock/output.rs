@@ -6,6 +6,7 @@ use std::io::{self, Write as _};
 use std::path::Path;
 
 use super::resolve::{LockedPackage, Resolution};
+use crate::requirements::requirement::is_url;
 use crate::requirements::InstallOptions;
 
 /// How to write a lockfile.
@@ -57,16 +58,61 @@ pub(crate) fn header_lines(command: &str) -> Vec<String> {
     ]
 }
 
-/// The sorted, distinct hashes of a release's files.
+/// The sorted, distinct hashes of a release's files, or of a direct
+/// reference's archive.
 pub(crate) fn release_hashes(package: &LockedPackage) -> Vec<&str> {
+    let direct = package
+        .direct
+        .as_ref()
+        .and_then(|direct| direct.hash.as_deref());
     let mut hashes: Vec<&str> = package
         .files
         .iter()
         .flat_map(|file| file.hashes.iter().map(String::as_str))
+        .chain(direct)
         .collect();
     hashes.sort_unstable();
     hashes.dedup();
     hashes
+}
+
+/// The requirement as the lockfile writes it: `name==version`, or a direct
+/// reference kept as the input wrote it (`-e ./libs/pkg`, `./vendor/a.whl`,
+/// `name @ https://...`), so that pip reads the same path or URL.
+fn requirement_text(package: &LockedPackage) -> String {
+    let Some(direct) = &package.direct else {
+        return format!("{}=={}", package.name, package.version);
+    };
+    let extras = if direct.extras.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = direct.extras.iter().map(AsRef::as_ref).collect();
+        format!("[{}]", names.join(","))
+    };
+    let given = &direct.reference.given;
+    if direct.reference.editable {
+        format!("-e {given}{extras}")
+    } else if is_url(given) {
+        format!("{}{extras} @ {given}", package.name)
+    } else {
+        format!("{given}{extras}")
+    }
+}
+
+/// The lines a hash-checking install refuses because pip cannot hash them:
+/// project folders and editables.
+pub fn unhashed_lines(resolution: &Resolution) -> Vec<String> {
+    resolution
+        .packages
+        .iter()
+        .filter(|package| {
+            package
+                .direct
+                .as_ref()
+                .is_some_and(|direct| direct.hash.is_none())
+        })
+        .map(requirement_text)
+        .collect()
 }
 
 /// The requirements lockfile text.
@@ -97,9 +143,16 @@ pub fn requirements_lockfile(resolution: &Resolution, settings: &LockfileSetting
         text.push('\n');
     }
     for package in &resolution.packages {
-        let mut line = format!("{}=={}", package.name, package.version);
+        let mut line = requirement_text(package);
+        let editable = package
+            .direct
+            .as_ref()
+            .is_some_and(|direct| direct.reference.editable);
         if let Some(marker) = &package.marker {
-            let _ = write!(line, " ; {marker}");
+            // pip reads no marker after `-e PATH`: the line goes unmarked.
+            if !editable {
+                let _ = write!(line, " ; {marker}");
+            }
         }
         let hashes = if settings.hashes {
             release_hashes(package)

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
 use std::str::FromStr;
 
 use pep508_rs::pep440_rs::Version;
@@ -11,7 +12,7 @@ use pep508_rs::PackageName;
 use serde::Deserialize;
 
 use super::output::{header_lines, without_credentials};
-use super::resolve::Resolution;
+use super::resolve::{LockedDirect, Resolution};
 use super::source::DistFile;
 
 /// A TOML basic string, escaped.
@@ -48,9 +49,42 @@ fn file_entry(text: &mut String, table: &str, file: &DistFile) {
     let _ = writeln!(text, "hashes = {}", hash_table(&file.hashes));
 }
 
+/// `[packages.archive]` or `[packages.directory]` of a direct reference;
+/// local paths are relative to `lock_dir`, the lock file's folder, as PEP
+/// 751 reads them.
+fn direct_entry(text: &mut String, direct: &LockedDirect, lock_dir: &Path) {
+    let reference = &direct.reference;
+    if reference.is_directory() {
+        text.push_str("[packages.directory]\n");
+        if let Some(path) = reference.path_from(lock_dir) {
+            let _ = writeln!(text, "path = {}", quoted(&path));
+        }
+        let _ = writeln!(text, "editable = {}", reference.editable);
+        return;
+    }
+    text.push_str("[packages.archive]\n");
+    match (reference.remote_url(), reference.path_from(lock_dir)) {
+        (Some(url), _) => {
+            let _ = writeln!(text, "url = {}", quoted(&without_credentials(url)));
+        }
+        (None, Some(path)) => {
+            let _ = writeln!(text, "path = {}", quoted(&path));
+        }
+        (None, None) => {}
+    }
+    let hashes: Vec<String> = direct.hash.iter().cloned().collect();
+    let _ = writeln!(text, "hashes = {}", hash_table(&hashes));
+}
+
 /// The `pylock.toml` text. `requires_python` is the target's Python
 /// (`==3.11.*`, say), recorded so that installers refuse other ones.
-pub fn write_pylock(resolution: &Resolution, command: &str, requires_python: &str) -> String {
+/// `lock_dir` is the folder the lock is written to.
+pub fn write_pylock(
+    resolution: &Resolution,
+    command: &str,
+    requires_python: &str,
+    lock_dir: &Path,
+) -> String {
     let mut text = String::new();
     for line in header_lines(command) {
         let _ = writeln!(text, "{}", format!("# {line}").trim_end());
@@ -61,9 +95,20 @@ pub fn write_pylock(resolution: &Resolution, command: &str, requires_python: &st
     for package in &resolution.packages {
         text.push_str("\n[[packages]]\n");
         let _ = writeln!(text, "name = {}", quoted(package.name.as_ref()));
-        let _ = writeln!(text, "version = {}", quoted(&package.version.to_string()));
+        // PEP 751: no version for a source tree, whose code may change.
+        let is_tree = package
+            .direct
+            .as_ref()
+            .is_some_and(|direct| direct.reference.is_directory());
+        if !is_tree {
+            let _ = writeln!(text, "version = {}", quoted(&package.version.to_string()));
+        }
         if let Some(marker) = &package.marker {
             let _ = writeln!(text, "marker = {}", quoted(marker));
+        }
+        if let Some(direct) = &package.direct {
+            direct_entry(&mut text, direct, lock_dir);
+            continue;
         }
         let _ = writeln!(
             text,

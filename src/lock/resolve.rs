@@ -26,6 +26,7 @@ use pubgrub::{
 use crate::compat::local_label;
 
 use super::conflicts::{conflict_sets, same_build_rules, ConflictRuleError, ConflictSet};
+use super::direct::{DirectDist, DirectError, DirectReference};
 use super::metadata::DistMetadata;
 use super::range::VersionRange;
 use super::source::{Candidate, DistFile, Foresight, PackageSource, SourceError, Wanted};
@@ -60,6 +61,9 @@ pub struct ResolveOptions {
     /// `--trust-reported`: `reported` compat-db rules constrain the lock
     /// as `verified` ones do.
     pub trust_reported: bool,
+    /// Where relative paths of direct references resolve: pip's current
+    /// folder. Empty means the current folder.
+    pub working_dir: PathBuf,
 }
 
 /// Why a package is in the lock.
@@ -80,15 +84,28 @@ impl fmt::Display for Via {
     }
 }
 
+/// A package locked from a direct reference instead of an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedDirect {
+    pub reference: DirectReference,
+    /// `sha256:<hex>` of the archive; `None` for a project folder.
+    pub hash: Option<String>,
+    /// The extras the requirement lines ask for, sorted.
+    pub extras: Vec<ExtraName>,
+}
+
 /// One pinned package.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LockedPackage {
     pub name: PackageName,
     pub version: Version,
-    /// The index the release was found on.
+    /// The index the release was found on; empty for a direct reference.
     pub index: String,
-    /// The release's files (after `exclude_newer`), in the index's order.
+    /// The release's files (after `exclude_newer`), in the index's order;
+    /// none for a direct reference.
     pub files: Vec<DistFile>,
+    /// Set when a requirement line names a URL, a path or `-e`.
+    pub direct: Option<LockedDirect>,
     /// The marker of the requirement line, kept when only lines with that
     /// marker ask for the package.
     pub marker: Option<String>,
@@ -105,11 +122,27 @@ pub struct Resolution {
 /// Resolution failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("{file}:{line}: `{requirement}` is not a package from an index (a URL, path or editable); `lock` cannot pin it")]
-    DirectReference {
+    #[error("{file}:{line}: `{requirement}`: {source}")]
+    Direct {
         file: PathBuf,
         line: usize,
         requirement: String,
+        source: Box<DirectError>,
+    },
+    #[error("{file}:{line}: `{requirement}` is a constraint with a URL, path or editable; reqlock reads constraints as version limits only")]
+    DirectConstraint {
+        file: PathBuf,
+        line: usize,
+        requirement: String,
+    },
+    #[error("{file}:{line}: `{requirement}` is {name} from `{}`, but another line takes it from `{}`", .places.1, .places.0)]
+    ConflictingReferences {
+        file: PathBuf,
+        line: usize,
+        requirement: String,
+        name: PackageName,
+        /// The first line's reference, then this one's.
+        places: Box<(String, String)>,
     },
     #[error("{package}: {source}")]
     Source {
@@ -120,6 +153,27 @@ pub enum LockError {
     CompatDb(#[from] ConflictRuleError),
     #[error("the requirements cannot be locked:\n{explanation}")]
     NoSolution { explanation: String },
+}
+
+impl LockError {
+    /// What the user can do about it, for the `help:` line.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            LockError::Direct { source, .. } => Some(source.help()),
+            LockError::DirectConstraint { .. } => Some(
+                "move the URL, path or `-e` line into the requirements, or constrain the package with `==version`"
+                    .into(),
+            ),
+            LockError::ConflictingReferences { .. } => {
+                Some("keep one of the two lines: a package can come from one place only".into())
+            }
+            LockError::Source { source, .. } => match source.as_ref() {
+                SourceError::Sdist(err) => Some(err.help()),
+                _ => None,
+            },
+            LockError::CompatDb(_) | LockError::NoSolution { .. } => None,
+        }
+    }
 }
 
 /// The exact pins (`==v`, `===v`) of an existing requirements lockfile, to
@@ -226,9 +280,10 @@ impl fmt::Display for Unusable {
             Unusable::RequiresPython(range) => write!(f, "requires Python {range}"),
             Unusable::Yanked(reason) if reason.is_empty() => f.write_str("is yanked"),
             Unusable::Yanked(reason) => write!(f, "is yanked ({reason})"),
-            Unusable::DirectReference(requirement) => {
-                write!(f, "depends on `{requirement}`, which is not on an index")
-            }
+            Unusable::DirectReference(requirement) => write!(
+                f,
+                "depends on `{requirement}`, which is not on an index (a dependency's URL is allowed only when a requirement line names the same URL)"
+            ),
             Unusable::NoInstallableFile => f.write_str(
                 "has no file the target can install (no matching wheel, no usable sdist)",
             ),
@@ -254,6 +309,11 @@ struct Provider<'a, S: PackageSource + ?Sized> {
     /// releases (PEP 592).
     pins: HashMap<PackageName, Vec<VersionSpecifiers>>,
     conflicts: Vec<ConflictSet>,
+    /// Packages a requirement line takes from a URL, a path or `-e`: their
+    /// only candidate.
+    directs: HashMap<PackageName, Rc<DirectDist>>,
+    /// The extras the lines of each direct reference ask for.
+    direct_extras: HashMap<PackageName, BTreeSet<ExtraName>>,
     /// For each package, the conflicts it is a member of and its slot there.
     memberships: HashMap<PackageName, Vec<(usize, usize)>>,
     /// For each package, the same-build rules it is a member of.
@@ -288,6 +348,8 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         let mut constraints: HashMap<PackageName, VersionRange> = HashMap::new();
         let mut explicit_prereleases = HashSet::new();
         let mut pins: HashMap<PackageName, Vec<VersionSpecifiers>> = HashMap::new();
+        let mut directs: HashMap<PackageName, Rc<DirectDist>> = HashMap::new();
+        let mut direct_extras: HashMap<PackageName, BTreeSet<ExtraName>> = HashMap::new();
         for requirement in &requirements.requirements {
             if !requirement.parsed_marker.evaluate(environment, &[]) {
                 continue;
@@ -295,11 +357,28 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
             let name = match (&requirement.name, &requirement.url, requirement.editable) {
                 (Some(name), None, false) => name.clone(),
                 _ => {
-                    return Err(LockError::DirectReference {
-                        file: requirement.origin.file.to_path_buf(),
-                        line: requirement.origin.line,
-                        requirement: requirement.label(),
-                    })
+                    let dist = read_direct(source, requirement, options)?;
+                    let name = dist.metadata.name.clone();
+                    if let Some(first) = directs.get(&name) {
+                        if first.reference.location != dist.reference.location {
+                            return Err(LockError::ConflictingReferences {
+                                file: requirement.origin.file.to_path_buf(),
+                                line: requirement.origin.line,
+                                requirement: requirement.label(),
+                                name,
+                                places: Box::new((
+                                    first.reference.given.clone(),
+                                    dist.reference.given,
+                                )),
+                            });
+                        }
+                    }
+                    direct_extras
+                        .entry(name.clone())
+                        .or_default()
+                        .extend(requirement.extras.iter().cloned());
+                    directs.entry(name.clone()).or_insert_with(|| Rc::new(dist));
+                    name
                 }
             };
             let range = VersionRange::from_specifiers(&requirement.specifier);
@@ -388,9 +467,12 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                     .map(|(name, version)| (name.clone(), version.clone()))
                     .collect(),
                 constraints,
+                directs: directs.keys().cloned().collect(),
             }),
             pins,
             conflicts,
+            directs,
+            direct_extras,
             memberships,
             same_build,
             only_binary: requirements.options.only_binary.clone(),
@@ -406,6 +488,9 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
     fn versions(&self, name: &PackageName) -> Result<Rc<Vec<Version>>, SourceError> {
         if let Some(found) = self.versions.borrow().get(name) {
             return Ok(Rc::clone(found));
+        }
+        if let Some(direct) = self.directs.get(name) {
+            return Ok(Rc::new(vec![direct.metadata.version.clone()]));
         }
         let mut versions = self.source.versions(name)?;
         versions.sort_unstable_by(|a, b| b.cmp(a));
@@ -428,7 +513,10 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         if let Some(found) = self.releases.borrow().get(&key) {
             return Ok(found.clone());
         }
-        let mut candidate = self.source.release(name, version)?;
+        let mut candidate = match self.directs.get(name) {
+            Some(direct) => direct_candidate(direct),
+            None => self.source.release(name, version)?,
+        };
         let mut kept = true;
         if let Some(cutoff) = self.options.exclude_newer {
             let had_files = !candidate.files.is_empty();
@@ -467,7 +555,10 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         if let Some(found) = self.metadata.borrow().get(&key) {
             return Ok(Rc::clone(found));
         }
-        let metadata = Rc::new(self.source.metadata(name, version)?);
+        let metadata = match self.directs.get(name) {
+            Some(direct) => Rc::new(direct.metadata.clone()),
+            None => Rc::new(self.source.metadata(name, version)?),
+        };
         self.metadata.borrow_mut().insert(key, Rc::clone(&metadata));
         Ok(metadata)
     }
@@ -499,6 +590,10 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                 Node::Extra(name, extra) => (name, vec![extra.clone()]),
                 _ => continue,
             };
+            // A direct reference's metadata is already in hand.
+            if self.directs.contains_key(name) {
+                continue;
+            }
             let wanted = Wanted {
                 name: name.clone(),
                 range: range.clone(),
@@ -563,8 +658,21 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         requirement: &pep508_rs::Requirement,
         dependencies: &mut BTreeMap<Node, VersionRange>,
     ) -> Result<(), Unusable> {
-        let Some(range) = self.lookahead.admitted(requirement) else {
-            return Err(Unusable::DirectReference(requirement.to_string()));
+        let range = match (
+            &requirement.version_or_url,
+            self.lookahead.admitted(requirement),
+        ) {
+            (_, Some(range)) => range,
+            (Some(VersionOrUrl::Url(url)), None) => match self.directs.get(&requirement.name) {
+                Some(direct) if direct.reference.is_same_place(&url.to_string()) => {
+                    match self.lookahead.constraints.get(&requirement.name) {
+                        Some(constraint) => constraint.clone(),
+                        None => VersionRange::full(),
+                    }
+                }
+                _ => return Err(Unusable::DirectReference(requirement.to_string())),
+            },
+            (_, None) => return Err(Unusable::DirectReference(requirement.to_string())),
         };
         for extra in &requirement.extras {
             narrow(
@@ -715,7 +823,25 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                 package: format!("{name}=={version}"),
                 source: Box::new(source),
             };
-            let candidate = self.existing_release(name, version).map_err(source_error)?;
+            let (index, files, direct) = match self.directs.get(name) {
+                Some(dist) => (
+                    String::new(),
+                    Vec::new(),
+                    Some(LockedDirect {
+                        reference: dist.reference.clone(),
+                        hash: dist.hash.clone(),
+                        extras: self
+                            .direct_extras
+                            .get(name)
+                            .map(|extras| extras.iter().cloned().collect())
+                            .unwrap_or_default(),
+                    }),
+                ),
+                None => {
+                    let candidate = self.existing_release(name, version).map_err(source_error)?;
+                    (candidate.index.clone(), candidate.files.clone(), None)
+                }
+            };
             let mut via = parents.remove(name).unwrap_or_default();
             let lines = self.direct.get(name).map(Vec::as_slice).unwrap_or_default();
             via.extend(
@@ -733,8 +859,9 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
             packages.push(LockedPackage {
                 name: name.clone(),
                 version: version.clone(),
-                index: candidate.index.clone(),
-                files: candidate.files.clone(),
+                index,
+                files,
+                direct,
                 marker,
                 via: via.into_iter().collect(),
             });
@@ -756,6 +883,8 @@ struct Lookahead {
     preferences: BTreeMap<PackageName, Version>,
     /// `-c` constraints.
     constraints: HashMap<PackageName, VersionRange>,
+    /// Packages a direct reference provides: no index is asked for them.
+    directs: HashSet<PackageName>,
 }
 
 impl Lookahead {
@@ -804,6 +933,7 @@ impl Foresight for Lookahead {
                     .marker
                     .evaluate(&self.environment, &wanted.extras)
             })
+            .filter(|requirement| !self.directs.contains(&requirement.name))
             .filter_map(|requirement| {
                 Some(Wanted {
                     name: requirement.name.clone(),
@@ -812,6 +942,55 @@ impl Foresight for Lookahead {
                 })
             })
             .collect()
+    }
+}
+
+/// Read the direct reference of a requirement line, or say why it cannot
+/// be locked.
+fn read_direct<S: PackageSource + ?Sized>(
+    source: &S,
+    requirement: &crate::requirements::Requirement,
+    options: &ResolveOptions,
+) -> Result<DirectDist, LockError> {
+    let at = |source: DirectError| LockError::Direct {
+        file: requirement.origin.file.to_path_buf(),
+        line: requirement.origin.line,
+        requirement: requirement.label(),
+        source: Box::new(source),
+    };
+    if requirement.constraint {
+        return Err(LockError::DirectConstraint {
+            file: requirement.origin.file.to_path_buf(),
+            line: requirement.origin.line,
+            requirement: requirement.label(),
+        });
+    }
+    let reference =
+        DirectReference::from_requirement(requirement, &options.working_dir).map_err(at)?;
+    source.direct(&reference).map_err(at)
+}
+
+/// The release a direct reference stands for: its archive as the only file
+/// (so that a wheel the target cannot install is refused, as pip refuses
+/// it), none for a folder.
+fn direct_candidate(direct: &DirectDist) -> Candidate {
+    let files = direct
+        .reference
+        .archive_filename()
+        .map(|filename| DistFile {
+            filename,
+            url: direct.reference.remote_url().map(str::to_string),
+            hashes: direct.hash.iter().cloned().collect(),
+            upload_time: None,
+        })
+        .into_iter()
+        .collect();
+    Candidate {
+        version: direct.metadata.version.clone(),
+        yanked: None,
+        requires_python: direct.metadata.requires_python.clone(),
+        files,
+        index: String::new(),
     }
 }
 

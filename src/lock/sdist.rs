@@ -55,6 +55,13 @@ pub enum Report {
         version: Version,
         backend: String,
     },
+    /// A local project folder (a direct reference).
+    Project {
+        name: PackageName,
+        version: Version,
+        path: String,
+        backend: String,
+    },
 }
 
 impl std::fmt::Display for Report {
@@ -73,6 +80,15 @@ impl std::fmt::Display for Report {
             } => write!(
                 f,
                 "built metadata of {name} {version} from its sdist ({backend})"
+            ),
+            Report::Project {
+                name,
+                version,
+                path,
+                backend,
+            } => write!(
+                f,
+                "built metadata of {name} {version} from {path} ({backend})"
             ),
         }
     }
@@ -188,7 +204,7 @@ pub fn preferred<'f>(files: impl IntoIterator<Item = &'f DistFile>) -> Option<&'
 }
 
 /// `sha256:<hex>` of `bytes`.
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("sha256:{hex}")
@@ -247,52 +263,29 @@ pub fn read_metadata(
         }
         Some(_) => {}
     }
-    let format = format_of(&filename).ok_or_else(|| SdistError::UnsupportedFormat {
-        filename: filename.clone(),
-    })?;
-    let archive_error = |reason: String| SdistError::Archive {
-        filename: filename.clone(),
-        reason,
-    };
-    let pkg_info = pkg_info(format, &body).map_err(archive_error)?;
-    let reliable = pkg_info
-        .as_deref()
-        .map(metadata::header_block)
-        .filter(|text| {
-            DistMetadata::parse(text).is_ok_and(|parsed| parsed.dependencies_are_static())
-        });
-    let (text, report) = match reliable {
-        Some(text) => (
-            text,
-            Report::PkgInfo {
+    let (text, backend) =
+        archive_metadata(source, &filename, body).map_err(|failure| match failure {
+            Failure::Sdist(err) => err,
+            Failure::Forbidden => SdistError::BuildForbidden {
                 name: name.clone(),
                 version: version.clone(),
             },
-        ),
-        None if !source.policy.allow_builds => {
-            return Err(SdistError::BuildForbidden {
+            Failure::Build(err) => SdistError::Build {
                 name: name.clone(),
                 version: version.clone(),
-            })
-        }
-        None => {
-            let prepared = build(source, &filename, format, body).map_err(|err| match err {
-                Failure::Sdist(err) => err,
-                Failure::Build(err) => SdistError::Build {
-                    name: name.clone(),
-                    version: version.clone(),
-                    source: err,
-                },
-            })?;
-            (
-                metadata::header_block(&prepared.metadata),
-                Report::Built {
-                    name: name.clone(),
-                    version: version.clone(),
-                    backend: prepared.backend,
-                },
-            )
-        }
+                source: err,
+            },
+        })?;
+    let report = match backend {
+        None => Report::PkgInfo {
+            name: name.clone(),
+            version: version.clone(),
+        },
+        Some(backend) => Report::Built {
+            name: name.clone(),
+            version: version.clone(),
+            backend,
+        },
     };
     // pip refuses an sdist whose metadata names another release too: the
     // lock would pin something it never looked at.
@@ -313,9 +306,50 @@ pub fn read_metadata(
     Ok(text)
 }
 
-enum Failure {
+/// Why an sdist's bytes gave no metadata, before the release is named.
+pub(crate) enum Failure {
     Sdist(SdistError),
+    /// A build is needed and the policy forbids it.
+    Forbidden,
     Build(BuildError),
+}
+
+/// The core metadata headers of the sdist `body` (named `filename`): its
+/// `PKG-INFO` when PEP 643 makes it reliable, else what its build backend
+/// prepares (with the backend's name), as the policy allows.
+pub(crate) fn archive_metadata(
+    source: &SdistSource,
+    filename: &str,
+    body: Vec<u8>,
+) -> Result<(String, Option<String>), Failure> {
+    let format = format_of(filename).ok_or_else(|| {
+        Failure::Sdist(SdistError::UnsupportedFormat {
+            filename: filename.to_string(),
+        })
+    })?;
+    let pkg_info = pkg_info(format, &body).map_err(|reason| {
+        Failure::Sdist(SdistError::Archive {
+            filename: filename.to_string(),
+            reason,
+        })
+    })?;
+    let reliable = pkg_info
+        .as_deref()
+        .map(metadata::header_block)
+        .filter(|text| {
+            DistMetadata::parse(text).is_ok_and(|parsed| parsed.dependencies_are_static())
+        });
+    if let Some(text) = reliable {
+        return Ok((text, None));
+    }
+    if !source.policy.allow_builds {
+        return Err(Failure::Forbidden);
+    }
+    let prepared = build(source, filename, format, body)?;
+    Ok((
+        metadata::header_block(&prepared.metadata),
+        Some(prepared.backend),
+    ))
 }
 
 /// Unpack the sdist into a scratch folder and ask its backend.
@@ -342,18 +376,43 @@ fn build(
             },
         })
     })?;
+    build_in(source, &root, scratch.path(), false).map_err(Failure::Build)
+}
+
+/// Ask the backend of the source tree at `root` for its metadata, with
+/// `work` as scratch space; `editable` asks the PEP 660 hooks.
+fn build_in(
+    source: &SdistSource,
+    root: &Path,
+    work: &Path,
+    editable: bool,
+) -> Result<super::build::Prepared, BuildError> {
     Build {
-        root: &root,
-        work: scratch.path(),
+        root,
+        work,
         python: &source.policy.python,
         sources: PipSources {
             indexes: source.indexes,
             find_links: source.find_links,
             cert: source.policy.pip_cert.as_deref(),
         },
+        editable,
     }
     .prepare_metadata()
-    .map_err(Failure::Build)
+}
+
+/// The metadata of a local project folder from its backend, built in place
+/// as pip does (a backend may leave files there, `*.egg-info` say).
+pub(crate) fn project_metadata(
+    source: &SdistSource,
+    root: &Path,
+    editable: bool,
+) -> Result<super::build::Prepared, BuildError> {
+    let scratch = tempfile::Builder::new()
+        .prefix("reqlock-build-")
+        .tempdir()
+        .map_err(|err| BuildError::Io(format!("no scratch folder: {err}")))?;
+    build_in(source, root, scratch.path(), editable)
 }
 
 /// Whether `path` (an archive entry or a link target) stays inside the

@@ -10,6 +10,7 @@ use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName, Requirement};
 use serde::Deserialize;
 
+use super::direct::{DirectDist, DirectError, DirectReference};
 use super::metadata::{DistMetadata, MetadataError};
 use super::range::VersionRange;
 use super::sdist::SdistError;
@@ -87,6 +88,10 @@ pub trait PackageSource: Sync {
     /// requirements `foresight` reads there, while the resolver works. The
     /// answers must be the ones the other methods give.
     fn prefetch(&self, _wanted: Wanted, _foresight: &Arc<dyn Foresight>) {}
+
+    /// The metadata of a direct reference (a URL, a path, `-e`): read once,
+    /// before the resolution starts.
+    fn direct(&self, reference: &DirectReference) -> Result<DirectDist, DirectError>;
 }
 
 /// A package a requirement asks for.
@@ -112,6 +117,8 @@ pub trait Foresight: Send + Sync {
 #[derive(Debug, Clone, Default)]
 pub struct InMemorySource {
     releases: BTreeMap<PackageName, Vec<(Candidate, DistMetadata)>>,
+    /// Direct references by the URL or path as written.
+    direct: BTreeMap<String, (DistMetadata, Option<String>)>,
 }
 
 impl InMemorySource {
@@ -120,6 +127,12 @@ impl InMemorySource {
             .entry(metadata.name.clone())
             .or_default()
             .push((candidate, metadata));
+    }
+
+    /// Serve `metadata` (and the archive's `hash`) for the direct reference
+    /// written `given`.
+    pub fn add_direct(&mut self, given: &str, metadata: DistMetadata, hash: Option<String>) {
+        self.direct.insert(given.to_string(), (metadata, hash));
     }
 
     /// Read the fixture format (TOML):
@@ -276,6 +289,21 @@ impl PackageSource for InMemorySource {
     fn metadata(&self, name: &PackageName, version: &Version) -> Result<DistMetadata, SourceError> {
         self.find(name, version)
             .map(|(_, metadata)| metadata.clone())
+    }
+
+    fn direct(&self, reference: &DirectReference) -> Result<DirectDist, DirectError> {
+        let (metadata, hash) =
+            self.direct
+                .get(&reference.given)
+                .ok_or_else(|| DirectError::Read {
+                    what: reference.given.clone(),
+                    reason: "the source holds no such distribution".into(),
+                })?;
+        Ok(DirectDist {
+            reference: reference.clone(),
+            metadata: metadata.clone(),
+            hash: hash.clone(),
+        })
     }
 }
 

@@ -1,0 +1,579 @@
+//! `reqlock lock` and `audit --deep` over direct references, against a real
+//! HTTP index on loopback whose wheels, sdists and projects each test
+//! makes: a remote wheel URL, local wheel and sdist paths, a local project
+//! folder (plain and `-e`) with an in-tree backend, hash fragments, VCS
+//! URLs, URL dependencies, and pip reading the lockfile.
+
+// Shared with tests/index.rs, which uses the request details this file does not.
+#[allow(dead_code)]
+#[path = "support/index_server.rs"]
+mod index_server;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+use index_server::IndexServer;
+use sha2::{Digest, Sha256};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// An index serving `simple/<project>.json` pages and `files/`, and a
+/// project folder holding `requirements.txt`.
+struct Index {
+    root: tempfile::TempDir,
+    server: IndexServer,
+    dir: tempfile::TempDir,
+    cache: tempfile::TempDir,
+}
+
+fn sha256(body: &[u8]) -> String {
+    Sha256::digest(body)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+impl Index {
+    fn new() -> Index {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("simple")).unwrap();
+        std::fs::create_dir_all(root.path().join("files")).unwrap();
+        let server = IndexServer::serving(root.path().to_path_buf());
+        Index {
+            root,
+            server,
+            dir: tempfile::tempdir().unwrap(),
+            cache: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn requirements(&self, text: &str) {
+        std::fs::write(self.dir.path().join("requirements.txt"), text).unwrap();
+    }
+
+    /// Put `body` in `files/` without any page naming it: only a URL
+    /// reaches it. Returns that URL.
+    fn host(&self, filename: &str, body: &[u8]) -> String {
+        std::fs::write(self.root.path().join("files").join(filename), body).unwrap();
+        format!("http://127.0.0.1:{}/files/{filename}", self.server.port)
+    }
+
+    /// Serve `body` as the only file of `project` on the index.
+    fn publish(&self, project: &str, filename: &str, body: &[u8]) {
+        self.host(filename, body);
+        let page = serde_json::json!({
+            "meta": {"api-version": "1.1"},
+            "name": project,
+            "files": [{
+                "filename": filename,
+                "url": format!("../../files/{filename}"),
+                "hashes": {"sha256": sha256(body)},
+            }],
+        });
+        std::fs::write(
+            self.root
+                .path()
+                .join("simple")
+                .join(format!("{project}.json")),
+            page.to_string(),
+        )
+        .unwrap();
+    }
+
+    /// Write `body` under the project folder, at `path`.
+    fn local(&self, path: &str, body: &[u8]) {
+        let target = self.dir.path().join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, body).unwrap();
+    }
+
+    fn run(&self, command: &str, args: &[&str]) -> Run {
+        let output = Command::cargo_bin("reqlock")
+            .expect("binary built")
+            .arg(command)
+            .args([
+                "--python-version",
+                "3.12",
+                "--platform",
+                "manylinux_2_28_x86_64",
+            ])
+            .args(["--index-url", &self.server.url("simple")])
+            .args(args)
+            .arg("requirements.txt")
+            .current_dir(self.dir.path())
+            .env("REQLOCK_CACHE_DIR", self.cache.path())
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env("NO_COLOR", "1")
+            .env_remove("PIP_INDEX_URL")
+            .env_remove("PIP_EXTRA_INDEX_URL")
+            .output()
+            .expect("reqlock runs");
+        Run {
+            code: output.status.code().expect("exit code"),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8"),
+        }
+    }
+
+    fn lock(&self, args: &[&str]) -> Run {
+        self.run("lock", args)
+    }
+
+    /// `text` with this server's port replaced, for snapshots.
+    fn portless(&self, text: &str) -> String {
+        text.replace(&self.server.port.to_string(), "[port]")
+    }
+}
+
+/// A zip of `files`, stored uncompressed, with the CRCs pip checks.
+fn zip(files: &[(String, String)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut directory = Vec::new();
+    for (name, text) in files {
+        let mut crc = flate2::Crc::new();
+        crc.update(text.as_bytes());
+        let (crc, size) = (crc.sum(), text.len() as u32);
+        let offset = body.len() as u32;
+        let name_length = name.len() as u16;
+        body.write_all(&0x0403_4b50u32.to_le_bytes()).unwrap();
+        body.write_all(&[20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]).unwrap();
+        for value in [crc, size, size] {
+            body.write_all(&value.to_le_bytes()).unwrap();
+        }
+        body.write_all(&name_length.to_le_bytes()).unwrap();
+        body.write_all(&[0, 0]).unwrap();
+        body.write_all(name.as_bytes()).unwrap();
+        body.write_all(text.as_bytes()).unwrap();
+        directory.write_all(&0x0201_4b50u32.to_le_bytes()).unwrap();
+        directory
+            .write_all(&[20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0])
+            .unwrap();
+        for value in [crc, size, size] {
+            directory.write_all(&value.to_le_bytes()).unwrap();
+        }
+        directory.write_all(&name_length.to_le_bytes()).unwrap();
+        directory.write_all(&[0; 8]).unwrap();
+        directory
+            .write_all(&(0o100_644u32 << 16).to_le_bytes())
+            .unwrap();
+        directory.write_all(&offset.to_le_bytes()).unwrap();
+        directory.write_all(name.as_bytes()).unwrap();
+    }
+    let start = body.len() as u32;
+    let count = files.len() as u16;
+    body.write_all(&directory).unwrap();
+    body.write_all(&0x0605_4b50u32.to_le_bytes()).unwrap();
+    body.write_all(&[0; 4]).unwrap();
+    body.write_all(&count.to_le_bytes()).unwrap();
+    body.write_all(&count.to_le_bytes()).unwrap();
+    body.write_all(&(directory.len() as u32).to_le_bytes())
+        .unwrap();
+    body.write_all(&start.to_le_bytes()).unwrap();
+    body.write_all(&[0, 0]).unwrap();
+    body
+}
+
+/// A pure-Python wheel of `distribution` 1.0 with these `Requires-Dist`.
+fn wheel(distribution: &str, requires: &[&str]) -> Vec<u8> {
+    let module = distribution.replace('-', "_");
+    let dist_info = format!("{module}-1.0.dist-info");
+    let mut metadata = format!("Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.0\n");
+    for requirement in requires {
+        metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
+    }
+    zip(&[
+        (format!("{module}/__init__.py"), String::new()),
+        (format!("{dist_info}/METADATA"), metadata),
+        (
+            format!("{dist_info}/WHEEL"),
+            "Wheel-Version: 1.0\nGenerator: reqlock-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_string(),
+        ),
+        (
+            format!("{dist_info}/RECORD"),
+            format!("{module}/__init__.py,,\n{dist_info}/METADATA,,\n{dist_info}/WHEEL,,\n{dist_info}/RECORD,,\n"),
+        ),
+    ])
+}
+
+/// An in-tree PEP 517 backend (`backend-path = ["."]`, nothing to install)
+/// for `name` 1.0 depending on `dep`. Each metadata hook appends its name
+/// to `calls.txt` in the project; `build_wheel` makes a real wheel,
+/// so that pip can install what the backend describes.
+fn backend(name: &str) -> String {
+    let module = name.replace('-', "_");
+    format!(
+        r#"
+import os
+import zipfile
+
+METADATA = "Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nRequires-Dist: dep\n"
+DIST_INFO = "{module}-1.0.dist-info"
+
+
+def _note(hook):
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "calls.txt"), "a") as out:
+        out.write(hook + "\n")
+
+
+def _prepare(directory, hook):
+    _note(hook)
+    os.makedirs(os.path.join(directory, DIST_INFO))
+    with open(os.path.join(directory, DIST_INFO, "METADATA"), "w") as out:
+        out.write(METADATA)
+    return DIST_INFO
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    return _prepare(metadata_directory, "wheel")
+
+
+def prepare_metadata_for_build_editable(metadata_directory, config_settings=None):
+    return _prepare(metadata_directory, "editable")
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    name = "{module}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as wheel:
+        wheel.writestr("{module}/__init__.py", "")
+        wheel.writestr(DIST_INFO + "/METADATA", METADATA)
+        wheel.writestr(DIST_INFO + "/WHEEL", "Wheel-Version: 1.0\nGenerator: t\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(DIST_INFO + "/RECORD", "")
+    return name
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    raise RuntimeError("not needed")
+"#
+    )
+}
+
+const IN_TREE_PYPROJECT: &str =
+    "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n";
+
+/// A `.tar.gz` sdist of `name` 1.0 with a PKG-INFO reqlock may trust
+/// (`Requires-Dist: dep`) and the in-tree backend pip builds it with.
+fn sdist(name: &str) -> Vec<u8> {
+    let top = format!("{}-1.0", name.replace('-', "_"));
+    let pkg_info =
+        format!("Metadata-Version: 2.2\nName: {name}\nVersion: 1.0\nRequires-Dist: dep\n");
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (path, text) in [
+        ("PKG-INFO", pkg_info.as_str()),
+        ("pyproject.toml", IN_TREE_PYPROJECT),
+        ("backend.py", &backend(name)),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        builder
+            .append_data(&mut header, format!("{top}/{path}"), text.as_bytes())
+            .unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// `libs/<name>/`: a project folder with the in-tree backend.
+fn project_folder(index: &Index, name: &str) {
+    index.local(
+        &format!("libs/{name}/pyproject.toml"),
+        IN_TREE_PYPROJECT.as_bytes(),
+    );
+    index.local(&format!("libs/{name}/backend.py"), backend(name).as_bytes());
+}
+
+fn python_with_pip() -> bool {
+    let available = Command::new("python3")
+        .args(["-m", "pip", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !available {
+        eprintln!("skipped: python3 -m pip is not available");
+    }
+    available
+}
+
+#[test]
+fn remote_and_local_archives_are_locked_with_their_hashes_and_pip_accepts_them() {
+    let index = Index::new();
+    index.publish("dep", "dep-1.0-py3-none-any.whl", &wheel("dep", &[]));
+    let remote = index.host("tool-1.0-py3-none-any.whl", &wheel("tool", &["dep>=1"]));
+    let local_wheel = wheel("local-wheel", &["dep"]);
+    index.local("vendor/local_wheel-1.0-py3-none-any.whl", &local_wheel);
+    let local_sdist = sdist("local-sdist");
+    index.local("vendor/local_sdist-1.0.tar.gz", &local_sdist);
+    index.requirements(&format!(
+        "zeta==0 ; python_version < '3'\ntool @ {remote}\n./vendor/local_wheel-1.0-py3-none-any.whl\n./vendor/local_sdist-1.0.tar.gz\n"
+    ));
+    let run = index.lock(&["-o", "requirements.lock"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("read metadata of local-sdist 1.0 from its sdist's PKG-INFO"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("no --hash"), "{}", run.stderr);
+    let lockfile = std::fs::read_to_string(index.dir.path().join("requirements.lock")).unwrap();
+    for (body, what) in [(&local_wheel, "local wheel"), (&local_sdist, "local sdist")] {
+        assert!(
+            lockfile.contains(&format!("--hash=sha256:{}", sha256(body))),
+            "{what}: {lockfile}"
+        );
+    }
+    insta::assert_snapshot!("lock_direct_archives", index.portless(&lockfile));
+
+    // The remote wheel's metadata is cached by its hash; with that hash
+    // on the URL, offline needs nothing more.
+    let hash = sha256(&wheel("tool", &["dep>=1"]));
+    index.requirements(&format!("tool @ {remote}#sha256={hash}\n"));
+    let online = index.lock(&[]);
+    assert_eq!(online.code, 0, "{}", online.stderr);
+    let offline = index.lock(&["--offline"]);
+    assert_eq!(offline.code, 0, "{}", offline.stderr);
+    assert_eq!(offline.stdout, online.stdout);
+
+    if !python_with_pip() {
+        return;
+    }
+    let output = Command::new("python3")
+        .args(["-m", "pip", "download", "--no-deps", "--require-hashes"])
+        .args([
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "-d",
+            "downloads",
+        ])
+        .args(["-r", "requirements.lock"])
+        .current_dir(index.dir.path())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_FIND_LINKS")
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_EXTRA_INDEX_URL")
+        .output()
+        .expect("pip runs");
+    assert!(
+        output.status.success(),
+        "pip refused the lockfile:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_project_folder_is_built_every_time_plain_and_editable() {
+    if !python_with_pip() {
+        return;
+    }
+    let index = Index::new();
+    index.publish("dep", "dep-1.0-py3-none-any.whl", &wheel("dep", &[]));
+    project_folder(&index, "mypkg");
+    project_folder(&index, "editpkg");
+    index.requirements("./libs/mypkg\n-e ./libs/editpkg\n");
+    let run = index.lock(&["-o", "requirements.lock"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lockfile = std::fs::read_to_string(index.dir.path().join("requirements.lock")).unwrap();
+    insta::assert_snapshot!("lock_direct_folders", index.portless(&lockfile));
+    assert!(
+        run.stderr
+            .contains("built metadata of mypkg 1.0 from ./libs/mypkg (backend)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("warning: no --hash for -e ./libs/editpkg, ./libs/mypkg"),
+        "{}",
+        run.stderr
+    );
+    let calls = |name: &str| {
+        std::fs::read_to_string(index.dir.path().join("libs").join(name).join("calls.txt"))
+            .unwrap_or_default()
+    };
+    // The editable project was asked with the PEP 660 hook, the plain one
+    // with the wheel hook.
+    assert_eq!(calls("mypkg"), "wheel\n");
+    assert_eq!(calls("editpkg"), "editable\n");
+
+    // Folders change under the lock: never cached, built again.
+    let again = index.lock(&[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(calls("mypkg"), "wheel\nwheel\n");
+
+    let pylock = index.lock(&["--format", "pylock", "-o", "pylock.toml"]);
+    assert_eq!(pylock.code, 0, "{}", pylock.stderr);
+    let document: toml::Value =
+        toml::from_str(&std::fs::read_to_string(index.dir.path().join("pylock.toml")).unwrap())
+            .expect("pylock.toml is TOML");
+    let packages = document["packages"].as_array().unwrap();
+    let editpkg = packages
+        .iter()
+        .find(|package| package["name"].as_str() == Some("editpkg"))
+        .expect("editpkg");
+    assert_eq!(
+        editpkg["directory"]["path"].as_str(),
+        Some("./libs/editpkg")
+    );
+    assert_eq!(editpkg["directory"]["editable"].as_bool(), Some(true));
+    assert!(editpkg.get("version").is_none(), "{editpkg}");
+
+    let forbidden = index.lock(&["--no-build"]);
+    assert_eq!(forbidden.code, 2, "{}", forbidden.stderr);
+    assert!(
+        forbidden.stderr.contains("requirements.txt:1: `./libs/mypkg`: building the metadata of ./libs/mypkg needs its build backend, and `--no-build` forbids running it"),
+        "{}",
+        forbidden.stderr
+    );
+    assert!(
+        forbidden.stderr.contains("= help: drop `--no-build`"),
+        "{}",
+        forbidden.stderr
+    );
+}
+
+#[test]
+fn a_hash_fragment_that_does_not_match_is_refused() {
+    let index = Index::new();
+    let remote = index.host("tool-1.0-py3-none-any.whl", &wheel("tool", &[]));
+    index.requirements(&format!("tool @ {remote}#sha256={}\n", "0".repeat(64)));
+    let run = index.lock(&["-o", "requirements.lock"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "requirements.txt:1: `tool`: tool-1.0-py3-none-any.whl does not match its hash: expected sha256:{}",
+            "0".repeat(64)
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("= help: the file changed"),
+        "{}",
+        run.stderr
+    );
+    assert!(!index.dir.path().join("requirements.lock").exists());
+}
+
+#[test]
+fn a_vcs_url_cannot_be_locked_yet() {
+    let index = Index::new();
+    index.requirements("\ngit+https://vcs.invalid/o/demo.git@v1#egg=demo\n");
+    let run = index.lock(&[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("requirements.txt:2: `demo`: VCS requirements cannot be locked yet"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("= help: pin a released version"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn a_dependency_url_is_allowed_only_when_a_line_names_it() {
+    let index = Index::new();
+    let helper = index.host("helper-1.0-py3-none-any.whl", &wheel("helper", &[]));
+    let tool = index.host(
+        "tool-1.0-py3-none-any.whl",
+        &wheel("tool", &[&format!("helper @ {helper}")]),
+    );
+    index.requirements(&format!("tool @ {tool}\n"));
+    let refused = index.lock(&[]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(&format!(
+            "depends on `helper @ {helper}`, which is not on an index (a dependency's URL is allowed only when a requirement line names the same URL)"
+        )),
+        "{}",
+        refused.stderr
+    );
+
+    index.requirements(&format!("tool @ {tool}\nhelper @ {helper}\n"));
+    let allowed = index.lock(&[]);
+    assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+    assert!(
+        allowed.stdout.contains(&format!("helper @ {helper}")),
+        "{}",
+        allowed.stdout
+    );
+    assert!(
+        allowed
+            .stdout
+            .contains("    # via\n    #   -r requirements.txt\n    #   tool\n"),
+        "{}",
+        allowed.stdout
+    );
+}
+
+#[test]
+fn audit_deep_covers_the_dependencies_of_a_direct_reference() {
+    let index = Index::new();
+    index.publish("dep", "dep-1.0-py3-none-any.whl", &wheel("dep", &[]));
+    let tool = index.host("tool-1.0-py3-none-any.whl", &wheel("tool", &["dep"]));
+    index.requirements(&format!("tool @ {tool}\n"));
+    let run = index.run("audit", &["--deep", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let closure: Vec<(String, bool)> = document["closure"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a closure: {document:#}\n{}", run.stderr))
+        .iter()
+        .map(|package| {
+            (
+                package["name"].as_str().unwrap().to_string(),
+                package["pinned"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        closure,
+        [("dep".to_string(), false), ("tool".to_string(), true)]
+    );
+    let transitive: Vec<&serde_json::Value> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["rule"] == "unpinned-transitive")
+        .collect();
+    assert_eq!(transitive.len(), 1, "{document:#}");
+    assert_eq!(transitive[0]["package"], "dep");
+    assert_eq!(transitive[0]["line"], 1);
+    assert!(!run.stderr.contains("left out"), "{}", run.stderr);
+}
+
+#[test]
+fn a_file_url_is_kept_as_written_with_its_extras() {
+    let index = Index::new();
+    index.publish("dep", "dep-1.0-py3-none-any.whl", &wheel("dep", &[]));
+    index.local("vendor/w-1.0-py3-none-any.whl", &wheel("w", &["dep"]));
+    let url = format!(
+        "file://{}",
+        index
+            .dir
+            .path()
+            .join("vendor/w-1.0-py3-none-any.whl")
+            .display()
+    );
+    index.requirements(&format!("w[extra] @ {url}\n"));
+    let run = index.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("w[extra] @ {url} \\\n    --hash=sha256:")),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("dep==1.0"), "{}", run.stdout);
+}
