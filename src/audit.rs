@@ -369,10 +369,23 @@ fn finding(
     message: String,
     help: String,
 ) -> Finding {
+    let package = requirement.name.as_ref().map(ToString::to_string);
+    finding_at(rule, severity, package, requirement, message, help)
+}
+
+/// A finding about `package` located at `requirement`'s line.
+fn finding_at(
+    rule: Rule,
+    severity: Severity,
+    package: Option<String>,
+    requirement: &Requirement,
+    message: String,
+    help: String,
+) -> Finding {
     Finding {
         rule,
         severity,
-        package: requirement.name.as_ref().map(ToString::to_string),
+        package,
         file: requirement.origin.file.clone(),
         line: requirement.origin.line,
         message,

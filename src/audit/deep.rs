@@ -172,7 +172,7 @@ impl<'a> Closure<'a> {
                     let chain = package.chain_text();
                     (
                         package.line,
-                        at_line(
+                        super::finding_at(
                             Rule::UnpinnedTransitive,
                             Severity::Warning,
                             Some(name.to_string()),
@@ -244,25 +244,6 @@ fn origin<'a>(
     Some((line, chain))
 }
 
-fn at_line(
-    rule: Rule,
-    severity: Severity,
-    package: Option<String>,
-    requirement: &Requirement,
-    message: String,
-    help: String,
-) -> Finding {
-    Finding {
-        rule,
-        severity,
-        package,
-        file: requirement.origin.file.clone(),
-        line: requirement.origin.line,
-        message,
-        help,
-    }
-}
-
 /// The tree could not be resolved: offline without the pages or metadata
 /// it needs (not resolved, like any other cache miss), or no solution or
 /// an index error (`unresolvable`), located at the first requirement line.
@@ -278,7 +259,7 @@ fn unresolved(set: &RequirementSet, err: &LockError) -> Option<(usize, Finding)>
         _ => false,
     };
     let finding = if not_cached {
-        at_line(
+        super::finding_at(
             Rule::NotResolvedOffline,
             Severity::Info,
             None,
@@ -305,7 +286,7 @@ fn unresolved(set: &RequirementSet, err: &LockError) -> Option<(usize, Finding)>
                 }),
             ),
         };
-        at_line(
+        super::finding_at(
             Rule::Unresolvable,
             Severity::Error,
             None,
