@@ -565,3 +565,46 @@ fn a_wheel_without_a_metadata_file_costs_two_range_reads() {
     assert_eq!(index.file_requests("big-1.0-py3-none-any.whl.metadata"), 1);
     assert_eq!(index.file_requests("big-1.0-py3-none-any.whl"), 2);
 }
+
+#[test]
+fn a_hanging_backend_is_stopped_at_the_build_timeout() {
+    if !python_with_pip() {
+        return;
+    }
+    let index = Index::new("slow\n");
+    // A hook that would wait far longer than the test runs, as a setup.py
+    // waiting on a server that never answers does.
+    let backend = r#"
+import time
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    print("waiting for the server...", flush=True)
+    time.sleep(600)
+"#;
+    index.publish(
+        "slow",
+        "slow-1.0.tar.gz",
+        &in_tree_sdist("slow", "[]", backend),
+        None,
+    );
+    let run = index.lock(&["--build-timeout", "2", "-o", "requirements.lock"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "could not build the metadata of slow 1.0 from its sdist: `prepare_metadata_for_build_wheel` of the build backend `backend` did not finish within 2s (the build time limit) and was stopped"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("waiting for the server..."),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("= help: ") && run.stderr.contains("`--build-timeout SECONDS`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!index.dir.path().join("requirements.lock").exists());
+}

@@ -126,9 +126,9 @@ impl DirectError {
             DirectError::BuildForbidden(_) => {
                 "drop `--no-build` to let reqlock run the project's build backend (that runs its code), or point the line at a wheel".into()
             }
-            DirectError::Build { .. } => {
+            DirectError::Build { source, .. } => source.help().unwrap_or_else(|| {
                 "fix the project's build (the backend's output is above), or point the line at a wheel".into()
-            }
+            }),
             DirectError::Metadata { .. } => "point the line at a well-formed distribution".into(),
             DirectError::NameMismatch { .. } => {
                 "correct the name before `@` (or in `#egg=`), or point the line at the distribution you meant".into()

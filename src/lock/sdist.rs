@@ -6,12 +6,13 @@
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
 use pep508_rs::pep440_rs::Version;
 use pep508_rs::PackageName;
 use sha2::{Digest, Sha256};
 
-use super::build::{Build, BuildError, PipSources};
+use super::build::{Build, BuildError, PipSources, DEFAULT_BUILD_TIMEOUT};
 use super::metadata::{self, DistMetadata};
 use super::source::DistFile;
 use super::zip;
@@ -28,6 +29,8 @@ pub struct BuildPolicy {
     pub python: PathBuf,
     /// Extra certificate authorities for the indexes, passed on to pip.
     pub pip_cert: Option<PathBuf>,
+    /// How long each build step may take (`--build-timeout`).
+    pub timeout: Duration,
     /// Told where each sdist's metadata came from (not for cache hits).
     pub report: fn(&Report),
 }
@@ -38,6 +41,7 @@ impl Default for BuildPolicy {
             allow_builds: true,
             python: PathBuf::from("python3"),
             pip_cert: None,
+            timeout: DEFAULT_BUILD_TIMEOUT,
             report: |_| {},
         }
     }
@@ -150,9 +154,9 @@ impl SdistError {
             SdistError::BuildForbidden { name, .. } => format!(
                 "drop `--no-build` to let reqlock run the sdist's build backend (that runs its code), or pin a version of {name} that has wheels"
             ),
-            SdistError::Build { name, .. } => format!(
+            SdistError::Build { name, source, .. } => source.help().unwrap_or_else(|| format!(
                 "pin a version of {name} that has wheels, or make its build requirements installable from the lock's indexes; `--no-build` refuses builds altogether"
-            ),
+            )),
         }
     }
 }
@@ -397,6 +401,7 @@ fn build_in(
             cert: source.policy.pip_cert.as_deref(),
         },
         editable,
+        timeout: source.policy.timeout,
     }
     .prepare_metadata()
 }
