@@ -608,3 +608,56 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     );
     assert!(!index.dir.path().join("requirements.lock").exists());
 }
+
+#[test]
+fn a_download_past_its_limit_is_refused() {
+    use reqlock::index::client::{ClientSettings, FetchError, IndexClient};
+    let index = Index::new("");
+    index.publish("blob", "blob-1.0.tar.gz", &[7u8; 100], None);
+    let client = IndexClient::new(ClientSettings::default(), None).unwrap();
+    let url = index.server.url("files/blob-1.0.tar.gz");
+    let whole = client.fetch_bytes(&url, None, 100).unwrap().unwrap();
+    assert_eq!(whole.body.len(), 100);
+    assert_eq!(
+        client.fetch_bytes(&url, None, 99),
+        Err(FetchError::TooLarge {
+            url: url.clone(),
+            limit: 99
+        })
+    );
+}
+
+#[test]
+fn an_sdist_larger_than_the_index_says_is_not_downloaded_whole() {
+    let index = Index::new("solo\n");
+    let pkg_info = static_pkg_info("solo", &[]);
+    // Stored, so the file is as large as its contents: past the size the
+    // page gives, plus the slack.
+    let filler = "#".repeat(1200 * 1024);
+    let body = zip_sdist(
+        "solo",
+        "1.0",
+        &[("PKG-INFO", &pkg_info), ("data.txt", &filler)],
+    );
+    index.publish("solo", "solo-1.0.zip", &body, None);
+    let page_path = index.root.path().join("simple/solo.json");
+    let mut page: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&page_path).unwrap()).unwrap();
+    page["files"][0]["size"] = serde_json::json!(100);
+    std::fs::write(&page_path, page.to_string()).unwrap();
+    let run = index.lock(&[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "solo-1.0.zip is larger than 1048676 bytes, the most reqlock downloads for this sdist"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("= help: reqlock holds an sdist in memory"),
+        "{}",
+        run.stderr
+    );
+}
