@@ -180,6 +180,7 @@ fn parse(files: &[PathBuf]) -> Result<RequirementSet, Exit> {
             Exit::InputError
         })?;
         let read = pylock.to_requirement_set(path, &text);
+        print_diagnostics(&read.warnings);
         set.requirements.extend(read.requirements);
         set.files.extend(read.files);
     }

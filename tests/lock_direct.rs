@@ -93,6 +93,11 @@ impl Index {
     }
 
     fn run(&self, command: &str, args: &[&str]) -> Run {
+        self.run_on(command, args, "requirements.txt")
+    }
+
+    /// `reqlock COMMAND ARGS FILE` against this index, in the project.
+    fn run_on(&self, command: &str, args: &[&str], file: &str) -> Run {
         let output = Command::cargo_bin("reqlock")
             .expect("binary built")
             .arg(command)
@@ -104,7 +109,7 @@ impl Index {
             ])
             .args(["--index-url", &self.server.url("simple")])
             .args(args)
-            .arg("requirements.txt")
+            .arg(file)
             .current_dir(self.dir.path())
             .env("REQLOCK_CACHE_DIR", self.cache.path())
             .env("PIP_CONFIG_FILE", "/dev/null")
@@ -576,4 +581,94 @@ fn a_file_url_is_kept_as_written_with_its_extras() {
         run.stdout
     );
     assert!(run.stdout.contains("dep==1.0"), "{}", run.stdout);
+}
+
+#[test]
+fn audit_reads_the_direct_references_of_a_pylock() {
+    let index = Index::new();
+    index.publish("dep", "dep-1.0-py3-none-any.whl", &wheel("dep", &[]));
+    let remote = index.host("tool-1.0-py3-none-any.whl", &wheel("tool", &["dep"]));
+    let local_wheel = wheel("local-wheel", &[]);
+    index.local("vendor/local_wheel-1.0-py3-none-any.whl", &local_wheel);
+    index.requirements(&format!(
+        "tool @ {remote}\n./vendor/local_wheel-1.0-py3-none-any.whl\n"
+    ));
+    let lock = index.lock(&["--format", "pylock", "-o", "pylock.toml"]);
+    assert_eq!(lock.code, 0, "{}", lock.stderr);
+    // What `lock` writes for a project folder (see
+    // a_project_folder_is_built_every_time_plain_and_editable), and an
+    // archive another tool wrote without hashes.
+    let path = index.dir.path().join("pylock.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&format!(
+        "\n[[packages]]\nname = \"mypkg\"\n[packages.directory]\npath = \"./libs/mypkg\"\neditable = true\n\n[[packages]]\nname = \"loose\"\nversion = \"1.0\"\n[packages.archive]\nurl = \"http://127.0.0.1:{}/files/loose-1.0-py3-none-any.whl\"\n",
+        index.server.port
+    ));
+    std::fs::write(&path, text).unwrap();
+
+    let list = Command::cargo_bin("reqlock")
+        .unwrap()
+        .args(["list", "--format", "json", "pylock.toml"])
+        .current_dir(index.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON");
+    let requirement = |name: &str| {
+        listed["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|requirement| requirement["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {listed:#}"))
+            .clone()
+    };
+    let tool = requirement("tool");
+    assert_eq!(tool["url"], serde_json::json!(remote));
+    assert_eq!(tool["specifier"], "");
+    let tool_hash = format!("sha256:{}", sha256(&wheel("tool", &["dep"])));
+    assert_eq!(tool["hashes"], serde_json::json!([tool_hash]));
+    let local = requirement("local-wheel");
+    assert_eq!(local["url"], "./vendor/local_wheel-1.0-py3-none-any.whl");
+    assert_eq!(
+        local["hashes"],
+        serde_json::json!([format!("sha256:{}", sha256(&local_wheel))])
+    );
+    let mypkg = requirement("mypkg");
+    assert_eq!(mypkg["url"], "./libs/mypkg");
+    assert_eq!(mypkg["editable"], true);
+    assert_eq!(requirement("dep")["specifier"], "==1.0");
+
+    let audit = index.run_on("audit", &["--offline", "--format", "json"], "pylock.toml");
+    let document: serde_json::Value = serde_json::from_str(&audit.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}\n{}", audit.stdout, audit.stderr));
+    let mut findings: Vec<(String, String)> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| {
+            (
+                finding["rule"].as_str().unwrap().to_string(),
+                finding["package"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    findings.sort();
+    // Hashed archives and index pins pass hash-checking mode; the editable
+    // folder and the unhashed archive do not, and that archive's URL can
+    // change under the lock, as in a requirements file.
+    assert_eq!(
+        findings,
+        [
+            ("missing-hash".to_string(), "loose".to_string()),
+            ("missing-hash".to_string(), "mypkg".to_string()),
+            ("unpinned-url".to_string(), "loose".to_string()),
+        ],
+        "{document:#}"
+    );
+    assert!(!audit.stderr.contains("left out"), "{}", audit.stderr);
 }
