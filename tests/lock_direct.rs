@@ -9,12 +9,16 @@
 #[path = "support/index_server.rs"]
 mod index_server;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+// Shared with tests/lock_sdist.rs, which uses builders this file does not.
+#[allow(dead_code)]
+#[path = "support/dists.rs"]
+mod dists;
+
+use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
+use dists::{in_tree_pyproject, python_with_pip, sha256, wheel};
 use index_server::IndexServer;
-use sha2::{Digest, Sha256};
 
 struct Run {
     code: i32,
@@ -29,13 +33,6 @@ struct Index {
     server: IndexServer,
     dir: tempfile::TempDir,
     cache: tempfile::TempDir,
-}
-
-fn sha256(body: &[u8]) -> String {
-    Sha256::digest(body)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 impl Index {
@@ -135,76 +132,6 @@ impl Index {
     }
 }
 
-/// A zip of `files`, stored uncompressed, with the CRCs pip checks.
-fn zip(files: &[(String, String)]) -> Vec<u8> {
-    let mut body = Vec::new();
-    let mut directory = Vec::new();
-    for (name, text) in files {
-        let mut crc = flate2::Crc::new();
-        crc.update(text.as_bytes());
-        let (crc, size) = (crc.sum(), text.len() as u32);
-        let offset = body.len() as u32;
-        let name_length = name.len() as u16;
-        body.write_all(&0x0403_4b50u32.to_le_bytes()).unwrap();
-        body.write_all(&[20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]).unwrap();
-        for value in [crc, size, size] {
-            body.write_all(&value.to_le_bytes()).unwrap();
-        }
-        body.write_all(&name_length.to_le_bytes()).unwrap();
-        body.write_all(&[0, 0]).unwrap();
-        body.write_all(name.as_bytes()).unwrap();
-        body.write_all(text.as_bytes()).unwrap();
-        directory.write_all(&0x0201_4b50u32.to_le_bytes()).unwrap();
-        directory
-            .write_all(&[20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0])
-            .unwrap();
-        for value in [crc, size, size] {
-            directory.write_all(&value.to_le_bytes()).unwrap();
-        }
-        directory.write_all(&name_length.to_le_bytes()).unwrap();
-        directory.write_all(&[0; 8]).unwrap();
-        directory
-            .write_all(&(0o100_644u32 << 16).to_le_bytes())
-            .unwrap();
-        directory.write_all(&offset.to_le_bytes()).unwrap();
-        directory.write_all(name.as_bytes()).unwrap();
-    }
-    let start = body.len() as u32;
-    let count = files.len() as u16;
-    body.write_all(&directory).unwrap();
-    body.write_all(&0x0605_4b50u32.to_le_bytes()).unwrap();
-    body.write_all(&[0; 4]).unwrap();
-    body.write_all(&count.to_le_bytes()).unwrap();
-    body.write_all(&count.to_le_bytes()).unwrap();
-    body.write_all(&(directory.len() as u32).to_le_bytes())
-        .unwrap();
-    body.write_all(&start.to_le_bytes()).unwrap();
-    body.write_all(&[0, 0]).unwrap();
-    body
-}
-
-/// A pure-Python wheel of `distribution` 1.0 with these `Requires-Dist`.
-fn wheel(distribution: &str, requires: &[&str]) -> Vec<u8> {
-    let module = distribution.replace('-', "_");
-    let dist_info = format!("{module}-1.0.dist-info");
-    let mut metadata = format!("Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.0\n");
-    for requirement in requires {
-        metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
-    }
-    zip(&[
-        (format!("{module}/__init__.py"), String::new()),
-        (format!("{dist_info}/METADATA"), metadata),
-        (
-            format!("{dist_info}/WHEEL"),
-            "Wheel-Version: 1.0\nGenerator: reqlock-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_string(),
-        ),
-        (
-            format!("{dist_info}/RECORD"),
-            format!("{module}/__init__.py,,\n{dist_info}/METADATA,,\n{dist_info}/WHEEL,,\n{dist_info}/RECORD,,\n"),
-        ),
-    ])
-}
-
 /// An in-tree PEP 517 backend (`backend-path = ["."]`, nothing to install)
 /// for `name` 1.0 depending on `dep`. Each metadata hook appends its name
 /// to `calls.txt` in the project; `build_wheel` makes a real wheel,
@@ -257,54 +184,21 @@ def build_sdist(sdist_directory, config_settings=None):
     )
 }
 
-const IN_TREE_PYPROJECT: &str =
-    "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n";
-
 /// A `.tar.gz` sdist of `name` 1.0 with a PKG-INFO reqlock may trust
 /// (`Requires-Dist: dep`) and the in-tree backend pip builds it with.
 fn sdist(name: &str) -> Vec<u8> {
-    let top = format!("{}-1.0", name.replace('-', "_"));
     let pkg_info =
         format!("Metadata-Version: 2.2\nName: {name}\nVersion: 1.0\nRequires-Dist: dep\n");
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    for (path, text) in [
-        ("PKG-INFO", pkg_info.as_str()),
-        ("pyproject.toml", IN_TREE_PYPROJECT),
-        ("backend.py", &backend(name)),
-    ] {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(text.len() as u64);
-        header.set_mode(0o644);
-        builder
-            .append_data(&mut header, format!("{top}/{path}"), text.as_bytes())
-            .unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap()
+    dists::in_tree_sdist(&name.replace('-', "_"), &pkg_info, "[]", &backend(name))
 }
 
 /// `libs/<name>/`: a project folder with the in-tree backend.
 fn project_folder(index: &Index, name: &str) {
     index.local(
         &format!("libs/{name}/pyproject.toml"),
-        IN_TREE_PYPROJECT.as_bytes(),
+        in_tree_pyproject("[]").as_bytes(),
     );
     index.local(&format!("libs/{name}/backend.py"), backend(name).as_bytes());
-}
-
-fn python_with_pip() -> bool {
-    let available = Command::new("python3")
-        .args(["-m", "pip", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !available {
-        eprintln!("skipped: python3 -m pip is not available");
-    }
-    available
 }
 
 #[test]
