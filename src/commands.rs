@@ -106,6 +106,8 @@ pub struct AuditArgs {
     pub deep: bool,
     /// With `deep`: never run an sdist's build backend.
     pub no_build: bool,
+    /// With `deep`: how long each build step may take.
+    pub build_timeout: Duration,
 }
 
 /// Which compat database to use.
@@ -178,6 +180,7 @@ fn parse(files: &[PathBuf]) -> Result<RequirementSet, Exit> {
             Exit::InputError
         })?;
         let read = pylock.to_requirement_set(path, &text);
+        print_diagnostics(&read.warnings);
         set.requirements.extend(read.requirements);
         set.files.extend(read.files);
     }
@@ -492,7 +495,11 @@ pub fn audit(args: &AuditArgs) -> Exit {
             working_dir: ParseSettings::from_environment().working_dir,
             ..lock::resolve::ResolveOptions::default()
         };
-        resolve_locked_requirements(&session, &set, &target, &db, &options, !args.no_build)
+        let builds = Builds {
+            allow: !args.no_build,
+            timeout: args.build_timeout,
+        };
+        resolve_locked_requirements(&session, &set, &target, &db, &options, builds)
     });
     let closure = tree
         .as_ref()
@@ -791,6 +798,8 @@ pub struct LockArgs {
     pub refresh: bool,
     /// Never run an sdist's build backend.
     pub no_build: bool,
+    /// How long each build step may take.
+    pub build_timeout: Duration,
     /// `reported` compat-db rules constrain the lock too.
     pub trust_reported: bool,
     pub index: IndexFlags,
@@ -860,6 +869,14 @@ fn index_options_in_force(
     options
 }
 
+/// Whether sdists may be built (`--no-build`), and how long each build step
+/// may take (`--build-timeout`).
+#[derive(Debug, Clone, Copy)]
+struct Builds {
+    allow: bool,
+    timeout: Duration,
+}
+
 /// Resolve the whole dependency tree over the session's indexes and cache,
 /// as `lock` writes it and `audit --deep` checks it.
 fn resolve_tree(
@@ -868,7 +885,7 @@ fn resolve_tree(
     target: &Target,
     db: &CompatDb,
     options: &lock::resolve::ResolveOptions,
-    allow_builds: bool,
+    builds: Builds,
 ) -> Result<lock::resolve::Resolution, lock::resolve::LockError> {
     let source = lock::index_source::IndexSource::new(
         &session.client,
@@ -882,7 +899,8 @@ fn resolve_tree(
         session.sources.find_links.clone(),
     )
     .with_builds(lock::sdist::BuildPolicy {
-        allow_builds,
+        allow_builds: builds.allow,
+        timeout: builds.timeout,
         pip_cert: session.sources.cert.clone(),
         // Builds are rare and slow: say which releases needed one.
         report: |report| eprintln!("{report}"),
@@ -900,7 +918,7 @@ fn resolve_locked_requirements(
     target: &Target,
     db: &CompatDb,
     options: &lock::resolve::ResolveOptions,
-    allow_builds: bool,
+    builds: Builds,
 ) -> Result<lock::resolve::Resolution, lock::resolve::LockError> {
     let (lockable, vcs): (Vec<_>, Vec<_>) =
         set.requirements.iter().cloned().partition(|requirement| {
@@ -922,7 +940,7 @@ fn resolve_locked_requirements(
         files: set.files.clone(),
         warnings: Vec::new(),
     };
-    resolve_tree(session, &lockable, target, db, options, allow_builds)
+    resolve_tree(session, &lockable, target, db, options, builds)
 }
 
 /// `reqlock lock`: resolve the whole dependency tree and write (or check)
@@ -983,7 +1001,11 @@ pub fn lock(args: &LockArgs) -> Exit {
         trust_reported: args.trust_reported,
         working_dir: ParseSettings::from_environment().working_dir,
     };
-    let resolution = match resolve_tree(&session, &set, &target, &db, &options, !args.no_build) {
+    let builds = Builds {
+        allow: !args.no_build,
+        timeout: args.build_timeout,
+    };
+    let resolution = match resolve_tree(&session, &set, &target, &db, &options, builds) {
         Ok(resolution) => resolution,
         Err(err @ lock::resolve::LockError::NoSolution { .. }) => {
             eprintln!("error: {err}");

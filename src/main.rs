@@ -86,6 +86,11 @@ enum Command {
         /// only file is an sdist without static metadata is then not resolved.
         #[arg(long)]
         no_build: bool,
+        /// With --deep: how long each build step (creating the build
+        /// environment, installing its requirements, each backend hook) may
+        /// take before it is stopped: seconds, or with a unit (30s, 10m).
+        #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = parse_build_timeout)]
+        build_timeout: Duration,
         #[command(flatten)]
         db: DbFlags,
     },
@@ -131,6 +136,11 @@ enum Command {
         /// an sdist without static metadata (PEP 643) is then an error.
         #[arg(long)]
         no_build: bool,
+        /// How long each build step (creating the build environment,
+        /// installing its requirements, each backend hook) may take before
+        /// it is stopped: seconds, or with a unit (30s, 10m).
+        #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = parse_build_timeout)]
+        build_timeout: Duration,
         /// Refuse the combinations `reported` compat-db rules name too, not
         /// only `verified` ones.
         #[arg(long)]
@@ -300,14 +310,34 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds.saturating_mul(factor)))
 }
 
+/// `--build-timeout`: a duration as [`parse_duration`] reads it, not zero
+/// (every build would stop at once).
+fn parse_build_timeout(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        limit if limit.is_zero() => Err("a build needs more than 0 seconds".to_string()),
+        limit => Ok(limit),
+    }
+}
+
 /// The command line as given, for the lockfile's header, without the flags
 /// that only change how this run works (`--check`, `--offline`,
-/// `--refresh`), so that checking a lockfile compares like with like; and
-/// without credentials in URLs.
-fn regenerate_command() -> String {
-    let words: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|word| !matches!(word.as_str(), "--check" | "--offline" | "--refresh"))
+/// `--refresh`, `--build-timeout`), so that checking a lockfile compares
+/// like with like; and without credentials in URLs. `args` are the
+/// words after the program's name.
+fn regenerate_command(args: impl Iterator<Item = String>) -> String {
+    let mut skip_value = false;
+    let words: Vec<String> = args
+        .filter(|word| {
+            if std::mem::take(&mut skip_value) {
+                return false;
+            }
+            if word == "--build-timeout" {
+                skip_value = true;
+                return false;
+            }
+            !(matches!(word.as_str(), "--check" | "--offline" | "--refresh")
+                || word.starts_with("--build-timeout="))
+        })
         .map(|word| {
             let word = if word.contains("://") {
                 reqlock::lock::output::without_credentials(&word)
@@ -369,6 +399,7 @@ fn main() -> ExitCode {
             timeout,
             deep,
             no_build,
+            build_timeout,
         } => commands::audit(&AuditArgs {
             files: files_or_default(files),
             format: format.into(),
@@ -388,6 +419,7 @@ fn main() -> ExitCode {
             timeout,
             deep,
             no_build,
+            build_timeout,
         }),
         Command::Lock {
             files,
@@ -402,6 +434,7 @@ fn main() -> ExitCode {
             offline,
             refresh,
             no_build,
+            build_timeout,
             trust_reported,
             indexes,
             python_version,
@@ -423,12 +456,13 @@ fn main() -> ExitCode {
             offline,
             refresh,
             no_build,
+            build_timeout,
             trust_reported,
             index: indexes.with_find_links(Vec::new()),
             python_version,
             platform,
             db: db.into(),
-            command: regenerate_command(),
+            command: regenerate_command(std::env::args().skip(1)),
         }),
         Command::Db { command } => match command {
             DbCommand::List { format, db } => commands::db_list(&DbListArgs {
@@ -453,4 +487,27 @@ fn main() -> ExitCode {
         },
     };
     exit.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_regenerate_command_leaves_out_what_only_changes_this_run() {
+        let args = [
+            "lock",
+            "--offline",
+            "--build-timeout",
+            "30",
+            "--build-timeout=90",
+            "-o",
+            "requirements.lock",
+            "requirements.txt",
+        ];
+        assert_eq!(
+            regenerate_command(args.iter().map(|word| word.to_string())),
+            "reqlock lock -o requirements.lock requirements.txt"
+        );
+    }
 }

@@ -9,12 +9,16 @@
 #[path = "support/index_server.rs"]
 mod index_server;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+// Shared with tests/lock_sdist.rs, which uses builders this file does not.
+#[allow(dead_code)]
+#[path = "support/dists.rs"]
+mod dists;
+
+use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
+use dists::{in_tree_pyproject, python_with_pip, sha256, wheel};
 use index_server::IndexServer;
-use sha2::{Digest, Sha256};
 
 struct Run {
     code: i32,
@@ -29,13 +33,6 @@ struct Index {
     server: IndexServer,
     dir: tempfile::TempDir,
     cache: tempfile::TempDir,
-}
-
-fn sha256(body: &[u8]) -> String {
-    Sha256::digest(body)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 impl Index {
@@ -93,6 +90,11 @@ impl Index {
     }
 
     fn run(&self, command: &str, args: &[&str]) -> Run {
+        self.run_on(command, args, "requirements.txt")
+    }
+
+    /// `reqlock COMMAND ARGS FILE` against this index, in the project.
+    fn run_on(&self, command: &str, args: &[&str], file: &str) -> Run {
         let output = Command::cargo_bin("reqlock")
             .expect("binary built")
             .arg(command)
@@ -104,7 +106,7 @@ impl Index {
             ])
             .args(["--index-url", &self.server.url("simple")])
             .args(args)
-            .arg("requirements.txt")
+            .arg(file)
             .current_dir(self.dir.path())
             .env("REQLOCK_CACHE_DIR", self.cache.path())
             .env("PIP_CONFIG_FILE", "/dev/null")
@@ -128,76 +130,6 @@ impl Index {
     fn portless(&self, text: &str) -> String {
         text.replace(&self.server.port.to_string(), "[port]")
     }
-}
-
-/// A zip of `files`, stored uncompressed, with the CRCs pip checks.
-fn zip(files: &[(String, String)]) -> Vec<u8> {
-    let mut body = Vec::new();
-    let mut directory = Vec::new();
-    for (name, text) in files {
-        let mut crc = flate2::Crc::new();
-        crc.update(text.as_bytes());
-        let (crc, size) = (crc.sum(), text.len() as u32);
-        let offset = body.len() as u32;
-        let name_length = name.len() as u16;
-        body.write_all(&0x0403_4b50u32.to_le_bytes()).unwrap();
-        body.write_all(&[20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]).unwrap();
-        for value in [crc, size, size] {
-            body.write_all(&value.to_le_bytes()).unwrap();
-        }
-        body.write_all(&name_length.to_le_bytes()).unwrap();
-        body.write_all(&[0, 0]).unwrap();
-        body.write_all(name.as_bytes()).unwrap();
-        body.write_all(text.as_bytes()).unwrap();
-        directory.write_all(&0x0201_4b50u32.to_le_bytes()).unwrap();
-        directory
-            .write_all(&[20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0])
-            .unwrap();
-        for value in [crc, size, size] {
-            directory.write_all(&value.to_le_bytes()).unwrap();
-        }
-        directory.write_all(&name_length.to_le_bytes()).unwrap();
-        directory.write_all(&[0; 8]).unwrap();
-        directory
-            .write_all(&(0o100_644u32 << 16).to_le_bytes())
-            .unwrap();
-        directory.write_all(&offset.to_le_bytes()).unwrap();
-        directory.write_all(name.as_bytes()).unwrap();
-    }
-    let start = body.len() as u32;
-    let count = files.len() as u16;
-    body.write_all(&directory).unwrap();
-    body.write_all(&0x0605_4b50u32.to_le_bytes()).unwrap();
-    body.write_all(&[0; 4]).unwrap();
-    body.write_all(&count.to_le_bytes()).unwrap();
-    body.write_all(&count.to_le_bytes()).unwrap();
-    body.write_all(&(directory.len() as u32).to_le_bytes())
-        .unwrap();
-    body.write_all(&start.to_le_bytes()).unwrap();
-    body.write_all(&[0, 0]).unwrap();
-    body
-}
-
-/// A pure-Python wheel of `distribution` 1.0 with these `Requires-Dist`.
-fn wheel(distribution: &str, requires: &[&str]) -> Vec<u8> {
-    let module = distribution.replace('-', "_");
-    let dist_info = format!("{module}-1.0.dist-info");
-    let mut metadata = format!("Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.0\n");
-    for requirement in requires {
-        metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
-    }
-    zip(&[
-        (format!("{module}/__init__.py"), String::new()),
-        (format!("{dist_info}/METADATA"), metadata),
-        (
-            format!("{dist_info}/WHEEL"),
-            "Wheel-Version: 1.0\nGenerator: reqlock-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_string(),
-        ),
-        (
-            format!("{dist_info}/RECORD"),
-            format!("{module}/__init__.py,,\n{dist_info}/METADATA,,\n{dist_info}/WHEEL,,\n{dist_info}/RECORD,,\n"),
-        ),
-    ])
 }
 
 /// An in-tree PEP 517 backend (`backend-path = ["."]`, nothing to install)
@@ -252,54 +184,21 @@ def build_sdist(sdist_directory, config_settings=None):
     )
 }
 
-const IN_TREE_PYPROJECT: &str =
-    "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n";
-
 /// A `.tar.gz` sdist of `name` 1.0 with a PKG-INFO reqlock may trust
 /// (`Requires-Dist: dep`) and the in-tree backend pip builds it with.
 fn sdist(name: &str) -> Vec<u8> {
-    let top = format!("{}-1.0", name.replace('-', "_"));
     let pkg_info =
         format!("Metadata-Version: 2.2\nName: {name}\nVersion: 1.0\nRequires-Dist: dep\n");
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    for (path, text) in [
-        ("PKG-INFO", pkg_info.as_str()),
-        ("pyproject.toml", IN_TREE_PYPROJECT),
-        ("backend.py", &backend(name)),
-    ] {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(text.len() as u64);
-        header.set_mode(0o644);
-        builder
-            .append_data(&mut header, format!("{top}/{path}"), text.as_bytes())
-            .unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap()
+    dists::in_tree_sdist(&name.replace('-', "_"), &pkg_info, "[]", &backend(name))
 }
 
 /// `libs/<name>/`: a project folder with the in-tree backend.
 fn project_folder(index: &Index, name: &str) {
     index.local(
         &format!("libs/{name}/pyproject.toml"),
-        IN_TREE_PYPROJECT.as_bytes(),
+        in_tree_pyproject("[]").as_bytes(),
     );
     index.local(&format!("libs/{name}/backend.py"), backend(name).as_bytes());
-}
-
-fn python_with_pip() -> bool {
-    let available = Command::new("python3")
-        .args(["-m", "pip", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !available {
-        eprintln!("skipped: python3 -m pip is not available");
-    }
-    available
 }
 
 #[test]
@@ -576,4 +475,94 @@ fn a_file_url_is_kept_as_written_with_its_extras() {
         run.stdout
     );
     assert!(run.stdout.contains("dep==1.0"), "{}", run.stdout);
+}
+
+#[test]
+fn audit_reads_the_direct_references_of_a_pylock() {
+    let index = Index::new();
+    index.publish("dep", "dep-1.0-py3-none-any.whl", &wheel("dep", &[]));
+    let remote = index.host("tool-1.0-py3-none-any.whl", &wheel("tool", &["dep"]));
+    let local_wheel = wheel("local-wheel", &[]);
+    index.local("vendor/local_wheel-1.0-py3-none-any.whl", &local_wheel);
+    index.requirements(&format!(
+        "tool @ {remote}\n./vendor/local_wheel-1.0-py3-none-any.whl\n"
+    ));
+    let lock = index.lock(&["--format", "pylock", "-o", "pylock.toml"]);
+    assert_eq!(lock.code, 0, "{}", lock.stderr);
+    // What `lock` writes for a project folder (see
+    // a_project_folder_is_built_every_time_plain_and_editable), and an
+    // archive another tool wrote without hashes.
+    let path = index.dir.path().join("pylock.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&format!(
+        "\n[[packages]]\nname = \"mypkg\"\n[packages.directory]\npath = \"./libs/mypkg\"\neditable = true\n\n[[packages]]\nname = \"loose\"\nversion = \"1.0\"\n[packages.archive]\nurl = \"http://127.0.0.1:{}/files/loose-1.0-py3-none-any.whl\"\n",
+        index.server.port
+    ));
+    std::fs::write(&path, text).unwrap();
+
+    let list = Command::cargo_bin("reqlock")
+        .unwrap()
+        .args(["list", "--format", "json", "pylock.toml"])
+        .current_dir(index.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON");
+    let requirement = |name: &str| {
+        listed["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|requirement| requirement["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {listed:#}"))
+            .clone()
+    };
+    let tool = requirement("tool");
+    assert_eq!(tool["url"], serde_json::json!(remote));
+    assert_eq!(tool["specifier"], "");
+    let tool_hash = format!("sha256:{}", sha256(&wheel("tool", &["dep"])));
+    assert_eq!(tool["hashes"], serde_json::json!([tool_hash]));
+    let local = requirement("local-wheel");
+    assert_eq!(local["url"], "./vendor/local_wheel-1.0-py3-none-any.whl");
+    assert_eq!(
+        local["hashes"],
+        serde_json::json!([format!("sha256:{}", sha256(&local_wheel))])
+    );
+    let mypkg = requirement("mypkg");
+    assert_eq!(mypkg["url"], "./libs/mypkg");
+    assert_eq!(mypkg["editable"], true);
+    assert_eq!(requirement("dep")["specifier"], "==1.0");
+
+    let audit = index.run_on("audit", &["--offline", "--format", "json"], "pylock.toml");
+    let document: serde_json::Value = serde_json::from_str(&audit.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}\n{}", audit.stdout, audit.stderr));
+    let mut findings: Vec<(String, String)> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| {
+            (
+                finding["rule"].as_str().unwrap().to_string(),
+                finding["package"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    findings.sort();
+    // Hashed archives and index pins pass hash-checking mode; the editable
+    // folder and the unhashed archive do not, and that archive's URL can
+    // change under the lock, as in a requirements file.
+    assert_eq!(
+        findings,
+        [
+            ("missing-hash".to_string(), "loose".to_string()),
+            ("missing-hash".to_string(), "mypkg".to_string()),
+            ("unpinned-url".to_string(), "loose".to_string()),
+        ],
+        "{document:#}"
+    );
+    assert!(!audit.stderr.contains("left out"), "{}", audit.stderr);
 }

@@ -9,13 +9,17 @@
 #[path = "support/index_server.rs"]
 mod index_server;
 
-use std::io::Write;
+// Shared with tests/lock_direct.rs, which uses builders this file does not.
+#[allow(dead_code)]
+#[path = "support/dists.rs"]
+mod dists;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
+use dists::{python_with_pip, sha256, tar_gz_sdist, wheel_with_module, zip, zip_sdist};
 use index_server::IndexServer;
-use sha2::{Digest, Sha256};
 
 struct Run {
     code: i32,
@@ -51,10 +55,7 @@ impl Index {
     /// `hash` instead, to make it wrong).
     fn publish(&self, project: &str, filename: &str, body: &[u8], hash: Option<&str>) {
         std::fs::write(self.root.path().join("files").join(filename), body).unwrap();
-        let digest: String = Sha256::digest(body)
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
+        let digest = sha256(body);
         let page = serde_json::json!({
             "meta": {"api-version": "1.1"},
             "name": project,
@@ -115,105 +116,6 @@ impl Index {
     }
 }
 
-/// A `.tar.gz` sdist of `name-version/` holding `files`.
-fn tar_gz_sdist(name: &str, version: &str, files: &[(&str, &str)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    for (path, text) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(text.len() as u64);
-        header.set_mode(0o644);
-        builder
-            .append_data(
-                &mut header,
-                format!("{name}-{version}/{path}"),
-                text.as_bytes(),
-            )
-            .unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap()
-}
-
-/// A zip of `files`, stored uncompressed, with the CRCs pip checks.
-fn zip(files: &[(String, String)]) -> Vec<u8> {
-    let mut body = Vec::new();
-    let mut directory = Vec::new();
-    for (name, text) in files {
-        let mut crc = flate2::Crc::new();
-        crc.update(text.as_bytes());
-        let (crc, size) = (crc.sum(), text.len() as u32);
-        let offset = body.len() as u32;
-        let name_length = name.len() as u16;
-        body.write_all(&0x0403_4b50u32.to_le_bytes()).unwrap();
-        body.write_all(&[20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]).unwrap();
-        for value in [crc, size, size] {
-            body.write_all(&value.to_le_bytes()).unwrap();
-        }
-        body.write_all(&name_length.to_le_bytes()).unwrap();
-        body.write_all(&[0, 0]).unwrap();
-        body.write_all(name.as_bytes()).unwrap();
-        body.write_all(text.as_bytes()).unwrap();
-        directory.write_all(&0x0201_4b50u32.to_le_bytes()).unwrap();
-        directory
-            .write_all(&[20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0])
-            .unwrap();
-        for value in [crc, size, size] {
-            directory.write_all(&value.to_le_bytes()).unwrap();
-        }
-        directory.write_all(&name_length.to_le_bytes()).unwrap();
-        directory.write_all(&[0; 8]).unwrap();
-        // Unix mode 0o644 in the high half of the external attributes.
-        directory
-            .write_all(&(0o100_644u32 << 16).to_le_bytes())
-            .unwrap();
-        directory.write_all(&offset.to_le_bytes()).unwrap();
-        directory.write_all(name.as_bytes()).unwrap();
-    }
-    let start = body.len() as u32;
-    let count = files.len() as u16;
-    body.write_all(&directory).unwrap();
-    body.write_all(&0x0605_4b50u32.to_le_bytes()).unwrap();
-    body.write_all(&[0; 4]).unwrap();
-    body.write_all(&count.to_le_bytes()).unwrap();
-    body.write_all(&count.to_le_bytes()).unwrap();
-    body.write_all(&(directory.len() as u32).to_le_bytes())
-        .unwrap();
-    body.write_all(&start.to_le_bytes()).unwrap();
-    body.write_all(&[0, 0]).unwrap();
-    body
-}
-
-/// A `.zip` sdist of `name-version/` holding `files`.
-fn zip_sdist(name: &str, version: &str, files: &[(&str, &str)]) -> Vec<u8> {
-    zip(&files
-        .iter()
-        .map(|(path, text)| (format!("{name}-{version}/{path}"), text.to_string()))
-        .collect::<Vec<_>>())
-}
-
-/// A pure-Python wheel of `distribution` 1.0 with one module.
-fn wheel(distribution: &str, module: &str, source: &str) -> Vec<u8> {
-    let dist_info = format!("{distribution}-1.0.dist-info");
-    let files = [
-        (format!("{module}/__init__.py"), source.to_string()),
-        (
-            format!("{dist_info}/METADATA"),
-            format!("Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.0\n"),
-        ),
-        (
-            format!("{dist_info}/WHEEL"),
-            "Wheel-Version: 1.0\nGenerator: reqlock-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_string(),
-        ),
-        (
-            format!("{dist_info}/RECORD"),
-            format!("{module}/__init__.py,,\n{dist_info}/METADATA,,\n{dist_info}/WHEEL,,\n{dist_info}/RECORD,,\n"),
-        ),
-    ];
-    zip(&files)
-}
-
 /// PKG-INFO that PEP 643 lets a locker trust.
 fn static_pkg_info(name: &str, requires: &[&str]) -> String {
     let mut text = format!("Metadata-Version: 2.2\nName: {name}\nVersion: 1.0\n");
@@ -226,19 +128,8 @@ fn static_pkg_info(name: &str, requires: &[&str]) -> String {
 /// An in-tree backend: `pyproject.toml` and `backend.py`, plus PKG-INFO
 /// too old to trust, so that a build is needed.
 fn in_tree_sdist(name: &str, requires: &str, backend: &str) -> Vec<u8> {
-    let pyproject = format!(
-        "[build-system]\nrequires = {requires}\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n"
-    );
     let pkg_info = format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n");
-    tar_gz_sdist(
-        name,
-        "1.0",
-        &[
-            ("PKG-INFO", &pkg_info),
-            ("pyproject.toml", &pyproject),
-            ("backend.py", backend),
-        ],
-    )
+    dists::in_tree_sdist(name, &pkg_info, requires, backend)
 }
 
 /// Python code of `prepare_metadata_for_build_wheel` writing METADATA for
@@ -270,20 +161,6 @@ fn publish_dep(index: &Index, name: &str) {
         &zip_sdist(name, "1.0", &[("PKG-INFO", &pkg_info)]),
         None,
     );
-}
-
-/// Builds need the local python3 with pip; without them the test is skipped.
-fn python_with_pip() -> bool {
-    let available = Command::new("python3")
-        .args(["-m", "pip", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !available {
-        eprintln!("skipped: python3 -m pip is not available");
-    }
-    available
 }
 
 fn read_marker(path: &Path) -> String {
@@ -386,13 +263,13 @@ fn build_requirements_are_installed_from_the_locks_index() {
     index.publish(
         "helper",
         "helper-1.0-py3-none-any.whl",
-        &wheel("helper", "helper", "DEPENDENCY = 'dep'\n"),
+        &wheel_with_module("helper", &[], "DEPENDENCY = 'dep'\n"),
         None,
     );
     index.publish(
         "helper-two",
         "helper_two-1.0-py3-none-any.whl",
-        &wheel("helper_two", "helper_two", "DEPENDENCY = 'other'\n"),
+        &wheel_with_module("helper_two", &[], "DEPENDENCY = 'other'\n"),
         None,
     );
     publish_dep(&index, "dep");
@@ -564,4 +441,100 @@ fn a_wheel_without_a_metadata_file_costs_two_range_reads() {
     assert!(run.stdout.contains("dep==1.0"), "{}", run.stdout);
     assert_eq!(index.file_requests("big-1.0-py3-none-any.whl.metadata"), 1);
     assert_eq!(index.file_requests("big-1.0-py3-none-any.whl"), 2);
+}
+
+#[test]
+fn a_hanging_backend_is_stopped_at_the_build_timeout() {
+    if !python_with_pip() {
+        return;
+    }
+    let index = Index::new("slow\n");
+    // A hook that would wait far longer than the test runs, as a setup.py
+    // waiting on a server that never answers does.
+    let backend = r#"
+import time
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    print("waiting for the server...", flush=True)
+    time.sleep(600)
+"#;
+    index.publish(
+        "slow",
+        "slow-1.0.tar.gz",
+        &in_tree_sdist("slow", "[]", backend),
+        None,
+    );
+    let run = index.lock(&["--build-timeout", "2", "-o", "requirements.lock"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "could not build the metadata of slow 1.0 from its sdist: `prepare_metadata_for_build_wheel` of the build backend `backend` did not finish within 2s (the build time limit) and was stopped"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("waiting for the server..."),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("= help: ") && run.stderr.contains("`--build-timeout SECONDS`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!index.dir.path().join("requirements.lock").exists());
+}
+
+#[test]
+fn a_download_past_its_limit_is_refused() {
+    use reqlock::index::client::{ClientSettings, FetchError, IndexClient};
+    let index = Index::new("");
+    index.publish("blob", "blob-1.0.tar.gz", &[7u8; 100], None);
+    let client = IndexClient::new(ClientSettings::default(), None).unwrap();
+    let url = index.server.url("files/blob-1.0.tar.gz");
+    let whole = client.fetch_bytes(&url, None, 100).unwrap().unwrap();
+    assert_eq!(whole.body.len(), 100);
+    assert_eq!(
+        client.fetch_bytes(&url, None, 99),
+        Err(FetchError::TooLarge {
+            url: url.clone(),
+            limit: 99
+        })
+    );
+}
+
+#[test]
+fn an_sdist_larger_than_the_index_says_is_not_downloaded_whole() {
+    let index = Index::new("solo\n");
+    let pkg_info = static_pkg_info("solo", &[]);
+    // Stored, so the file is as large as its contents: past the size the
+    // page gives, plus the slack.
+    let filler = "#".repeat(1200 * 1024);
+    let body = zip_sdist(
+        "solo",
+        "1.0",
+        &[("PKG-INFO", &pkg_info), ("data.txt", &filler)],
+    );
+    index.publish("solo", "solo-1.0.zip", &body, None);
+    let page_path = index.root.path().join("simple/solo.json");
+    let mut page: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&page_path).unwrap()).unwrap();
+    page["files"][0]["size"] = serde_json::json!(100);
+    std::fs::write(&page_path, page.to_string()).unwrap();
+    let run = index.lock(&[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "solo-1.0.zip is larger than 1048676 bytes, the most reqlock downloads for this sdist"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("= help: reqlock holds an sdist in memory"),
+        "{}",
+        run.stderr
+    );
 }

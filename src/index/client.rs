@@ -97,6 +97,8 @@ pub enum FetchError {
     Malformed { url: String, message: String },
     #[error("could not read the find-links location {location}: {message}")]
     Local { location: String, message: String },
+    #[error("{url} is larger than {}, the most reqlock downloads for it", crate::lock::limits::human(*.limit))]
+    TooLarge { url: String, limit: u64 },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +139,22 @@ pub struct Bytes {
     /// The file's whole length.
     pub total: u64,
     pub body: Vec<u8>,
+}
+
+/// The body of `response`, or `None` once it exceeds `limit` bytes (counted
+/// after decompression, so a compressed bomb stops too).
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: u64,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// Logins from `~/.netrc`, by host.
@@ -504,8 +522,15 @@ impl IndexClient {
     /// The bytes at `url` (a distribution file's `.metadata`, say), or
     /// `None` for a 404; with the index's credentials and the usual retries.
     /// With `range` (an HTTP `Range` value such as `bytes=-65536`) a server
-    /// that honours it sends only that part.
-    pub fn fetch_bytes(&self, url: &str, range: Option<&str>) -> Result<Option<Bytes>, FetchError> {
+    /// that honours it sends only that part. A body longer than `limit`
+    /// bytes is refused as soon as it is known to be, not after it filled
+    /// the memory.
+    pub fn fetch_bytes(
+        &self,
+        url: &str,
+        range: Option<&str>,
+        limit: u64,
+    ) -> Result<Option<Bytes>, FetchError> {
         let parsed = Url::parse(url).map_err(|err| FetchError::Malformed {
             url: url.to_string(),
             message: err.to_string(),
@@ -567,9 +592,19 @@ impl IndexClient {
                     .and_then(|value| value.to_str().ok())
                     .map(str::to_string);
                 let partial = status == StatusCode::PARTIAL_CONTENT;
-                return match response.bytes().await {
-                    Ok(body) => {
-                        let body = body.to_vec();
+                let too_large = || FetchError::TooLarge {
+                    url: public.to_string(),
+                    limit,
+                };
+                if response
+                    .content_length()
+                    .is_some_and(|length| length > limit)
+                {
+                    return Err(too_large());
+                }
+                return match read_capped(response, limit).await {
+                    Ok(None) => Err(too_large()),
+                    Ok(Some(body)) => {
                         // `bytes START-END/TOTAL`, as RFC 9110 writes it.
                         let (start, total) = content_range
                             .filter(|_| partial)

@@ -54,8 +54,10 @@ pub fn run(script: &str) -> Result<String, String> {
             return Ok(stdout);
         }
     }
+    // No input: nothing may wait on the user's terminal.
     let output = Command::new("python3")
         .args(["-c", script])
+        .stdin(std::process::Stdio::null())
         .output()
         .map_err(|err| format!("could not run python3: {err}"))?;
     if !output.status.success() {

@@ -8,11 +8,18 @@
 //! PEP 660 `_editable` hooks, where its backend has them.
 //!
 //! This runs the sdist's code: only `reqlock lock` calls it, and
-//! `--no-build` forbids it.
+//! `--no-build` forbids it. Every step (the venv, each `pip install`, each
+//! hook) runs with no input and a time limit: a `setup.py` that asks a
+//! question or waits on an unreachable server is stopped, with everything
+//! it started, instead of hanging the lock.
 
 use std::ffi::OsString;
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -29,6 +36,24 @@ const LEGACY_REQUIRES: &str = "setuptools>=40.8.0";
 
 /// How many lines of a failing command's output an error shows.
 const TAIL_LINES: usize = 25;
+
+/// How long one build step may take by default (`--build-timeout`): far
+/// more than installing setuptools or preparing metadata takes, even for
+/// a big project on a slow mirror, so only a step that waits forever (on
+/// input, on a server that never answers) reaches it.
+pub const DEFAULT_BUILD_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How often a running step is checked; small next to a build's seconds.
+const POLL: Duration = Duration::from_millis(20);
+
+/// How long the output of a stopped step is still read: its pipes close as
+/// soon as its processes are gone, unless one escaped the process group.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// How much of each output stream of a step is kept: the error shows only
+/// its last lines, and a step that prints without end must not fill the
+/// memory before its time is up.
+const OUTPUT_KEPT: usize = 256 * 1024;
 
 /// Why no metadata came out of the build.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,8 +78,28 @@ pub enum BuildError {
         backend: String,
         reason: String,
     },
+    #[error("{step} did not finish within {}s (the build time limit) and was stopped:{tail}", .limit.as_secs())]
+    TimedOut {
+        step: String,
+        limit: Duration,
+        tail: String,
+    },
     #[error("{0}")]
     Io(String),
+}
+
+impl BuildError {
+    /// Advice specific to this failure, where there is any beyond that of
+    /// the release it concerns.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            BuildError::TimedOut { limit, .. } => Some(format!(
+                "a step that waits for input or for a server that never answers never finishes; if the build is only slow, raise the limit with `--build-timeout SECONDS` (it was {}s)",
+                limit.as_secs()
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// `[build-system]` of `pyproject.toml`, or pip's legacy default.
@@ -216,6 +261,8 @@ pub struct Build<'a> {
     pub sources: PipSources<'a>,
     /// Ask the PEP 660 editable hooks, where the backend has them.
     pub editable: bool,
+    /// How long each step (the venv, each install, each hook) may take.
+    pub timeout: Duration,
 }
 
 #[derive(Deserialize)]
@@ -245,8 +292,9 @@ impl Build<'_> {
                 .args(["-m", "venv", "--without-pip"])
                 .arg(&venv),
             &environment,
+            || "creating the isolated build environment".to_string(),
         )?;
-        if !created.status.success() {
+        if !created.success() {
             return Err(BuildError::Venv {
                 python: self.python.display().to_string(),
                 tail: tail(&created),
@@ -278,8 +326,9 @@ impl Build<'_> {
                     .args(&system.backend_path)
                     .current_dir(self.root),
                 &hook_environment,
+                || format!("`{name}` of the build backend `{}`", system.backend),
             )?;
-            if !output.status.success() {
+            if !output.success() {
                 return Err(BuildError::Hook {
                     hook: name,
                     backend: system.backend.clone(),
@@ -357,6 +406,7 @@ impl Build<'_> {
         if requirements.is_empty() {
             return Ok(());
         }
+        let listed = format!("`{}`", requirements.join("`, `"));
         let output = self.run(
             Command::new(self.python)
                 .args(["-m", "pip", "--python"])
@@ -364,12 +414,13 @@ impl Build<'_> {
                 .args(["install", "--no-warn-script-location"])
                 .args(requirements),
             environment,
+            || format!("installing the build requirements {listed}"),
         )?;
-        if output.status.success() {
+        if output.success() {
             Ok(())
         } else {
             Err(BuildError::Install {
-                requirements: format!("`{}`", requirements.join("`, `")),
+                requirements: listed,
                 tail: tail(&output),
             })
         }
@@ -377,12 +428,14 @@ impl Build<'_> {
 
     /// Run `command` with the build's environment and no `PIP_*` or
     /// `PYTHON*` settings of the user's: they would leak into the isolated
-    /// environment (`PYTHONPATH` most of all).
+    /// environment (`PYTHONPATH` most of all). Past the time limit it is
+    /// stopped, and the error names the `step`.
     fn run(
         &self,
         command: &mut Command,
         environment: &[(String, String)],
-    ) -> Result<Output, BuildError> {
+        step: impl FnOnce() -> String,
+    ) -> Result<Ran, BuildError> {
         let inherited: Vec<OsString> = std::env::vars_os()
             .map(|(key, _)| key)
             .filter(|key| {
@@ -393,18 +446,189 @@ impl Build<'_> {
         for key in inherited {
             command.env_remove(key);
         }
-        command
-            .envs(environment.iter().map(|(key, value)| (key, value)))
-            .output()
-            .map_err(|err| BuildError::Python {
-                python: command.get_program().to_string_lossy().into_owned(),
-                reason: err.to_string(),
-            })
+        command.envs(environment.iter().map(|(key, value)| (key, value)));
+        let ran = run_with_limit(command, self.timeout).map_err(|err| BuildError::Python {
+            python: command.get_program().to_string_lossy().into_owned(),
+            reason: err.to_string(),
+        })?;
+        match ran.status {
+            Some(_) => Ok(ran),
+            None => Err(BuildError::TimedOut {
+                step: step(),
+                limit: self.timeout,
+                tail: tail(&ran),
+            }),
+        }
     }
 }
 
+/// What a step printed, and how it ended: `status` is `None` for a step
+/// stopped at its time limit (in [`run_with_limit`]'s answer only; a
+/// finished step's always has one).
+struct Ran {
+    status: Option<ExitStatus>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl Ran {
+    fn success(&self) -> bool {
+        self.status.is_some_and(|status| status.success())
+    }
+}
+
+/// Run `command` with no input, its output collected, for at most `limit`.
+/// It leads a process group of its own, so that stopping it stops what it
+/// started too (pip's subprocesses, a backend's compiler). A step is over
+/// when its process has exited and nothing it started still holds its
+/// output open; both within the limit.
+fn run_with_limit(command: &mut Command, limit: Duration) -> std::io::Result<Ran> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(command, 0);
+    let mut child = command.spawn()?;
+    let deadline = Instant::now() + limit;
+    let mut pipes = Pipes::start(&mut child);
+    let exited = match wait_until(&mut child, deadline) {
+        Ok(exited) => exited,
+        Err(err) => {
+            stop(&mut child);
+            return Err(err);
+        }
+    };
+    let status = match exited {
+        Some(status) if pipes.wait_closed(deadline) => Some(status),
+        _ => {
+            stop(&mut child);
+            pipes.wait_closed(Instant::now() + STOP_GRACE);
+            None
+        }
+    };
+    let (stdout, stderr) = pipes.take();
+    Ok(Ran {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// The exit status of `child`, or `None` if it still runs at `deadline`.
+fn wait_until(child: &mut Child, deadline: Instant) -> std::io::Result<Option<ExitStatus>> {
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        std::thread::sleep(left.min(POLL));
+    }
+}
+
+/// Kill `child` and its process group, and reap it.
+fn stop(child: &mut Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: `kill` only sends a signal. The child leads its own
+        // process group (`process_group(0)`), whose id is its pid; it is
+        // not reaped yet, or a member still holds its pipes, so the group
+        // is still the one it led.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    // Already gone, or not a group leader (off Unix): either way the
+    // process itself is killed and reaped; errors mean it had exited.
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The output streams of a running step, read by one thread each so that
+/// neither fills its pipe and blocks the step.
+struct Pipes {
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    closed: Receiver<()>,
+    open: usize,
+}
+
+impl Pipes {
+    fn start(child: &mut Child) -> Pipes {
+        let (sender, closed) = mpsc::channel();
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let mut open = 0;
+        if let Some(pipe) = child.stdout.take() {
+            drain(pipe, Arc::clone(&stdout), sender.clone());
+            open += 1;
+        }
+        if let Some(pipe) = child.stderr.take() {
+            drain(pipe, Arc::clone(&stderr), sender);
+            open += 1;
+        }
+        Pipes {
+            stdout,
+            stderr,
+            closed,
+            open,
+        }
+    }
+
+    /// Wait until both streams are closed, or `deadline`; whether they are.
+    fn wait_closed(&mut self, deadline: Instant) -> bool {
+        while self.open > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.closed.recv_timeout(left) {
+                Ok(()) => self.open -= 1,
+                Err(RecvTimeoutError::Timeout) => return false,
+                // Every reader has ended: nothing is open any more.
+                Err(RecvTimeoutError::Disconnected) => self.open = 0,
+            }
+        }
+        true
+    }
+
+    /// What has been read so far.
+    fn take(self) -> (Vec<u8>, Vec<u8>) {
+        let take = |buffer: &Arc<Mutex<Vec<u8>>>| {
+            std::mem::take(&mut *buffer.lock().unwrap_or_else(PoisonError::into_inner))
+        };
+        (take(&self.stdout), take(&self.stderr))
+    }
+}
+
+/// Read `pipe` to its end on a thread, into `buffer` (its last
+/// [`OUTPUT_KEPT`] bytes or so), then say so on `closed`.
+fn drain(mut pipe: impl Read + Send + 'static, buffer: Arc<Mutex<Vec<u8>>>, closed: Sender<()>) {
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 8192];
+        loop {
+            match pipe.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(read) => {
+                    let mut kept = buffer.lock().unwrap_or_else(PoisonError::into_inner);
+                    kept.extend_from_slice(&chunk[..read]);
+                    // Trimmed in halves, so the copying stays linear.
+                    if kept.len() > 2 * OUTPUT_KEPT {
+                        let excess = kept.len() - OUTPUT_KEPT;
+                        kept.drain(..excess);
+                    }
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        // The receiver is gone only when the step's result is already in.
+        let _ = closed.send(());
+    });
+}
+
 /// The last lines of what a command printed, indented, for an error.
-fn tail(output: &Output) -> String {
+fn tail(output: &Ran) -> String {
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stderr));
     let lines: Vec<&str> = text
@@ -412,8 +636,10 @@ fn tail(output: &Output) -> String {
         .filter(|line| !line.trim().is_empty())
         .collect();
     let start = lines.len().saturating_sub(TAIL_LINES);
-    if lines.is_empty() {
-        return format!(" exit status {} and no output", output.status);
+    match (lines.is_empty(), output.status) {
+        (true, Some(status)) => return format!(" exit status {status} and no output"),
+        (true, None) => return " no output".to_string(),
+        (false, _) => {}
     }
     lines[start..]
         .iter()
@@ -463,6 +689,85 @@ mod tests {
                 "{path}: {outside:?}"
             );
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_step_runs_without_input_and_its_output_is_kept() {
+        let ran = run_with_limit(
+            Command::new("sh").args(["-c", "read line || echo no input; echo oops >&2"]),
+            Duration::from_secs(30),
+        )
+        .expect("sh runs");
+        assert!(ran.success());
+        assert_eq!(ran.stdout, b"no input\n");
+        assert_eq!(ran.stderr, b"oops\n");
+    }
+
+    /// Whether process `pid` is gone (or dead, waiting to be reaped).
+    #[cfg(target_os = "linux")]
+    fn is_dead(pid: &str) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) => stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z')),
+            Err(_) => true,
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_step_past_its_limit_is_stopped_with_what_it_started() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pid_file = dir.path().join("pid");
+        // The shell waits on a `sleep` it started, as pip waits on its
+        // subprocesses; both must go.
+        let ran = run_with_limit(
+            Command::new("sh")
+                .args(["-c", "sleep 300 & echo $! > \"$0\"; echo started; wait"])
+                .arg(&pid_file),
+            Duration::from_secs(1),
+        )
+        .expect("sh runs");
+        assert_eq!(ran.status, None);
+        assert_eq!(ran.stdout, b"started\n");
+        let pid = std::fs::read_to_string(&pid_file).expect("pid written");
+        // SIGKILL is immediate, but the process may take a moment to be
+        // scheduled and die.
+        let gone = (0..250).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            is_dead(pid.trim())
+        });
+        assert!(gone, "sleep {} survived its step", pid.trim());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_step_whose_output_stays_open_after_it_exits_is_stopped() {
+        // The shell exits at once; the `sleep` it leaves behind holds its
+        // output open, so the step is not over.
+        let ran = run_with_limit(
+            Command::new("sh").args(["-c", "sleep 300 &"]),
+            Duration::from_secs(1),
+        )
+        .expect("sh runs");
+        assert_eq!(ran.status, None);
+    }
+
+    #[test]
+    fn a_timeout_names_the_step_and_the_limit() {
+        let err = BuildError::TimedOut {
+            step: "`prepare_metadata_for_build_wheel` of the build backend `backend`".into(),
+            limit: Duration::from_secs(2),
+            tail: " no output".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "`prepare_metadata_for_build_wheel` of the build backend `backend` did not finish within 2s (the build time limit) and was stopped: no output"
+        );
+        assert!(err
+            .help()
+            .is_some_and(|help| help.contains("--build-timeout SECONDS")));
     }
 
     #[test]

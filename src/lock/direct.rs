@@ -11,12 +11,14 @@
 //! project folders change under the lock, so their backend is asked every
 //! time and nothing is cached.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use pep508_rs::PackageName;
 use reqwest::Url;
 
 use super::build::BuildError;
+use super::limits::{human, MAX_ARCHIVE_DOWNLOAD};
 use super::metadata::{self, DistMetadata, MetadataError};
 use super::sdist::{self, SdistError, SdistSource};
 use crate::index::cache::Cache;
@@ -74,6 +76,8 @@ pub enum DirectError {
     UnsupportedArchive(String),
     #[error("could not read {what}: {reason}")]
     Read { what: String, reason: String },
+    #[error("{what} is larger than {}, the most reqlock reads of one archive", human(*.limit))]
+    TooLarge { what: String, limit: u64 },
     /// `--offline`, and the cache does not hold the archive's metadata.
     #[error("{0} is not in the cache (offline)")]
     NotCached(String),
@@ -116,6 +120,9 @@ impl DirectError {
                 "drop `-e` for an archive, or point it at a folder with pyproject.toml or setup.py".into()
             }
             DirectError::Read { .. } => "check that the file or URL can be read from here".into(),
+            DirectError::TooLarge { .. } => {
+                "reqlock holds a direct reference's archive in memory to hash and read it: point the line at the right file, or install this one in a separate step".into()
+            }
             DirectError::NotCached(_) => {
                 "run once without `--offline`; an archive URL with a `#sha256=` fragment is then answered from the cache".into()
             }
@@ -126,9 +133,9 @@ impl DirectError {
             DirectError::BuildForbidden(_) => {
                 "drop `--no-build` to let reqlock run the project's build backend (that runs its code), or point the line at a wheel".into()
             }
-            DirectError::Build { .. } => {
+            DirectError::Build { source, .. } => source.help().unwrap_or_else(|| {
                 "fix the project's build (the backend's output is above), or point the line at a wheel".into()
-            }
+            }),
             DirectError::Metadata { .. } => "point the line at a well-formed distribution".into(),
             DirectError::NameMismatch { .. } => {
                 "correct the name before `@` (or in `#egg=`), or point the line at the distribution you meant".into()
@@ -373,21 +380,25 @@ impl DirectSource<'_> {
         let (text, hash) = match &reference.location {
             Location::Directory(root) => (self.project(reference, root)?, None),
             Location::Remote(url) => {
-                let (text, hash) =
-                    self.archive(reference, || match self.client.fetch_bytes(url, None) {
+                let (text, hash) = self.archive(reference, || {
+                    match self.client.fetch_bytes(url, None, MAX_ARCHIVE_DOWNLOAD) {
                         Ok(Some(found)) => Ok(found.body),
                         Ok(None) => Err(read_error("the server answered 404".into())),
                         Err(FetchError::NotCached { .. }) => {
                             Err(DirectError::NotCached(what.clone()))
                         }
+                        Err(FetchError::TooLarge { limit, .. }) => Err(DirectError::TooLarge {
+                            what: what.clone(),
+                            limit,
+                        }),
                         Err(err) => Err(read_error(err.to_string())),
-                    })?;
+                    }
+                })?;
                 (text, Some(hash))
             }
             Location::File(path) => {
-                let (text, hash) = self.archive(reference, || {
-                    std::fs::read(path).map_err(|err| read_error(err.to_string()))
-                })?;
+                let (text, hash) =
+                    self.archive(reference, || read_local(path, &what, MAX_ARCHIVE_DOWNLOAD))?;
                 (text, Some(hash))
             }
         };
@@ -510,6 +521,27 @@ impl DirectSource<'_> {
     }
 }
 
+/// The bytes of the local archive `path` (the line's `what`), at most
+/// `limit` of them: a file past it is refused once that much was read, so a
+/// device or a file still growing cannot fill the memory.
+fn read_local(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, DirectError> {
+    let read_error = |err: std::io::Error| DirectError::Read {
+        what: what.to_string(),
+        reason: err.to_string(),
+    };
+    let mut body = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(limit.saturating_add(1)).read_to_end(&mut body))
+        .map_err(read_error)?;
+    if body.len() as u64 > limit {
+        return Err(DirectError::TooLarge {
+            what: what.to_string(),
+            limit,
+        });
+    }
+    Ok(body)
+}
+
 /// `METADATA` of a wheel held in memory, headers only.
 fn wheel_metadata(filename: &str, body: Vec<u8>) -> Result<String, String> {
     let total = body.len() as u64;
@@ -560,6 +592,32 @@ mod tests {
             ..reference
         };
         assert!(local.is_same_place("file:///srv/wheels/./a-1.0-py3-none-any.whl"));
+    }
+
+    #[test]
+    fn a_local_archive_past_the_limit_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("a-1.0-py3-none-any.whl");
+        std::fs::write(&path, [0u8; 100]).expect("written");
+        assert_eq!(
+            read_local(&path, "./a.whl", 100).map(|body| body.len()),
+            Ok(100)
+        );
+        assert_eq!(
+            read_local(&path, "./a.whl", 99),
+            Err(DirectError::TooLarge {
+                what: "./a.whl".into(),
+                limit: 99
+            })
+        );
+        assert_eq!(
+            DirectError::TooLarge {
+                what: "./a.whl".into(),
+                limit: 4 << 30
+            }
+            .to_string(),
+            "./a.whl is larger than 4 GiB, the most reqlock reads of one archive"
+        );
     }
 
     #[test]

@@ -31,6 +31,7 @@ use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName};
 
 use super::direct::{DirectDist, DirectError, DirectReference, DirectSource};
+use super::limits::{MAX_ARCHIVE_DOWNLOAD, MAX_METADATA};
 use super::metadata::DistMetadata;
 use super::sdist::{self, BuildPolicy, SdistSource};
 use super::source::{Candidate, DistFile, Foresight, PackageSource, SourceError, Wanted};
@@ -347,7 +348,8 @@ pub fn read_wheel_metadata(
         .map(|(hash, cache)| cache.metadata_path(hash));
     let mut fetch = |range: &str| -> Result<Bytes, String> {
         client
-            .fetch_bytes(url, Some(range))
+            // A server that ignores the range sends the whole wheel.
+            .fetch_bytes(url, Some(range), MAX_ARCHIVE_DOWNLOAD)
             .map_err(|err| err.to_string())?
             .ok_or_else(|| format!("{url} answered 404"))
     };
@@ -356,7 +358,7 @@ pub fn read_wheel_metadata(
     // is, is asked for at the same time rather than after a 404.
     let (from_index, tail) = std::thread::scope(|scope| {
         let tail = scope.spawn(|| fetch(&zip::tail_range()));
-        let from_index = client.fetch_bytes(&format!("{url}.metadata"), None);
+        let from_index = client.fetch_bytes(&format!("{url}.metadata"), None, MAX_METADATA);
         (from_index, tail.join())
     });
     let bytes = match from_index? {
@@ -543,6 +545,7 @@ fn candidate(version: Version, files: &[page::DistFile], location: &str) -> Cand
                     .map(|(algorithm, digest)| format!("{algorithm}:{digest}"))
                     .collect(),
                 upload_time: file.upload_time.clone(),
+                size: file.size,
             })
             .collect(),
         index: location.to_string(),

@@ -14,6 +14,7 @@ pub mod build;
 pub mod conflicts;
 pub mod direct;
 pub mod index_source;
+pub mod limits;
 pub mod metadata;
 pub mod output;
 pub mod pylock;

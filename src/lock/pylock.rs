@@ -1,6 +1,8 @@
 //! PEP 751 `pylock.toml`: the same pins as the requirements lockfile, and a
-//! reader so that other commands (a later `reqlock audit pylock.toml`) can
-//! use a lock written by any tool.
+//! reader so that other commands (`reqlock audit pylock.toml`) can use a
+//! lock written by any tool: index pins, and the archive, directory and VCS
+//! entries of direct references, each read as the requirement line pip
+//! would need for it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -145,6 +147,42 @@ pub struct PylockPackage {
     pub index: Option<String>,
     pub sdist: Option<PylockFile>,
     pub wheels: Vec<PylockFile>,
+    pub archive: Option<PylockArchive>,
+    pub directory: Option<PylockDirectory>,
+    pub vcs: Option<PylockVcs>,
+}
+
+/// `[packages.archive]`: a wheel or sdist named by URL or by path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PylockArchive {
+    pub url: Option<String>,
+    /// Relative to the lock file's folder.
+    pub path: Option<String>,
+    /// `algorithm:hex`.
+    pub hashes: Vec<String>,
+    /// The project's folder inside the archive.
+    pub subdirectory: Option<String>,
+}
+
+/// `[packages.directory]`: a local source tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PylockDirectory {
+    /// Relative to the lock file's folder.
+    pub path: String,
+    pub editable: bool,
+    pub subdirectory: Option<String>,
+}
+
+/// `[packages.vcs]`: a commit of a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PylockVcs {
+    /// `git`, `hg`, `svn` or `bzr`.
+    pub kind: String,
+    pub url: Option<String>,
+    /// A local checkout, relative to the lock file's folder.
+    pub path: Option<String>,
+    pub commit_id: String,
+    pub subdirectory: Option<String>,
 }
 
 /// A wheel or sdist entry, hashes as `algorithm:hex`.
@@ -186,6 +224,47 @@ struct RawPackage {
     sdist: Option<RawFile>,
     #[serde(default)]
     wheels: Vec<RawFile>,
+    archive: Option<RawArchive>,
+    directory: Option<RawDirectory>,
+    vcs: Option<RawVcs>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawArchive {
+    url: Option<String>,
+    path: Option<String>,
+    #[serde(default)]
+    hashes: BTreeMap<String, String>,
+    subdirectory: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawDirectory {
+    path: String,
+    #[serde(default)]
+    editable: bool,
+    subdirectory: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawVcs {
+    #[serde(rename = "type")]
+    kind: String,
+    url: Option<String>,
+    path: Option<String>,
+    commit_id: String,
+    subdirectory: Option<String>,
+}
+
+/// `algorithm:hex` from PEP 751's `{ algorithm = "hex" }`.
+fn hash_list(hashes: BTreeMap<String, String>) -> Vec<String> {
+    hashes
+        .into_iter()
+        .map(|(algorithm, digest)| format!("{algorithm}:{digest}"))
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -204,11 +283,7 @@ impl RawFile {
             name: self.name,
             url: self.url,
             upload_time: self.upload_time.map(|time| time.to_string()),
-            hashes: self
-                .hashes
-                .into_iter()
-                .map(|(algorithm, digest)| format!("{algorithm}:{digest}"))
-                .collect(),
+            hashes: hash_list(self.hashes),
         }
     }
 }
@@ -243,6 +318,24 @@ impl Pylock {
                 index: package.index,
                 sdist: package.sdist.map(RawFile::into_file),
                 wheels: package.wheels.into_iter().map(RawFile::into_file).collect(),
+                archive: package.archive.map(|archive| PylockArchive {
+                    url: archive.url,
+                    path: archive.path,
+                    hashes: hash_list(archive.hashes),
+                    subdirectory: archive.subdirectory,
+                }),
+                directory: package.directory.map(|directory| PylockDirectory {
+                    path: directory.path,
+                    editable: directory.editable,
+                    subdirectory: directory.subdirectory,
+                }),
+                vcs: package.vcs.map(|vcs| PylockVcs {
+                    kind: vcs.kind,
+                    url: vcs.url,
+                    path: vcs.path,
+                    commit_id: vcs.commit_id,
+                    subdirectory: vcs.subdirectory,
+                }),
             });
         }
         Ok(Pylock {
@@ -270,10 +363,137 @@ pub fn is_pylock_path(path: &std::path::Path) -> bool {
         })
 }
 
+/// What a pylock entry installs, as a requirement line says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Source {
+    /// `None` for a release from an index.
+    url: Option<String>,
+    editable: bool,
+    hashes: Vec<String>,
+}
+
+/// `path` (relative to the lock file's folder, as PEP 751 reads it) as
+/// pip reads a requirement's path: relative to the current folder, and
+/// spelled so that it cannot be taken for a project name.
+fn path_from_lock(lock_file: &Path, path: &str, subdirectory: Option<&str>) -> String {
+    let mut joined = lock_file.parent().unwrap_or(Path::new("")).join(path);
+    if let Some(subdirectory) = subdirectory {
+        joined.push(subdirectory);
+    }
+    // Folded by name, as `lock` wrote the path (see `DirectReference::path_from`).
+    let mut clean = std::path::PathBuf::new();
+    for part in joined.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(
+                    clean.components().next_back(),
+                    Some(std::path::Component::Normal(_))
+                ) =>
+            {
+                clean.pop();
+            }
+            part => clean.push(part),
+        }
+    }
+    let text = clean.to_string_lossy().replace('\\', "/");
+    if clean.is_absolute() || text.starts_with("../") {
+        text
+    } else if text.is_empty() {
+        ".".to_string()
+    } else {
+        format!("./{text}")
+    }
+}
+
+/// `url` with pip's `#subdirectory=` fragment, when there is one.
+fn with_subdirectory(url: &str, subdirectory: Option<&str>) -> String {
+    match subdirectory {
+        Some(subdirectory) => format!("{url}#subdirectory={subdirectory}"),
+        None => url.to_string(),
+    }
+}
+
+impl PylockPackage {
+    /// What this entry installs, or why no requirement line can say it.
+    fn source(&self, lock_file: &Path) -> Result<Source, String> {
+        if let Some(vcs) = &self.vcs {
+            let repository = match (&vcs.url, &vcs.path) {
+                (Some(url), _) => url.clone(),
+                (None, Some(path)) => {
+                    let local = path_from_lock(lock_file, path, None);
+                    let absolute = std::path::absolute(&local).map_err(|err| err.to_string())?;
+                    reqwest::Url::from_file_path(&absolute)
+                        .map_err(|()| format!("`{}` is not a usable path", absolute.display()))?
+                        .to_string()
+                }
+                (None, None) => {
+                    return Err("its [packages.vcs] gives neither `url` nor `path`".to_string())
+                }
+            };
+            let url = format!("{}+{repository}@{}", vcs.kind, vcs.commit_id);
+            return Ok(Source {
+                url: Some(with_subdirectory(&url, vcs.subdirectory.as_deref())),
+                editable: false,
+                hashes: Vec::new(),
+            });
+        }
+        if let Some(directory) = &self.directory {
+            return Ok(Source {
+                url: Some(path_from_lock(
+                    lock_file,
+                    &directory.path,
+                    directory.subdirectory.as_deref(),
+                )),
+                editable: directory.editable,
+                hashes: Vec::new(),
+            });
+        }
+        if let Some(archive) = &self.archive {
+            let url = match (&archive.url, &archive.path) {
+                (Some(url), _) => with_subdirectory(url, archive.subdirectory.as_deref()),
+                // pip reads a subdirectory only from a URL's fragment.
+                (None, Some(path)) if archive.subdirectory.is_some() => {
+                    return Err(format!(
+                        "its archive `{path}` builds from the subdirectory `{}`, which a requirement line can only give on a URL",
+                        archive.subdirectory.as_deref().unwrap_or_default()
+                    ))
+                }
+                (None, Some(path)) => path_from_lock(lock_file, path, None),
+                (None, None) => {
+                    return Err("its [packages.archive] gives neither `url` nor `path`".to_string())
+                }
+            };
+            return Ok(Source {
+                url: Some(url),
+                editable: false,
+                hashes: archive.hashes.clone(),
+            });
+        }
+        if self.version.is_none() && self.sdist.is_none() && self.wheels.is_empty() {
+            return Err("it has no version and no archive, directory, VCS, sdist or wheels entry to install from".to_string());
+        }
+        Ok(Source {
+            url: None,
+            editable: false,
+            hashes: self
+                .sdist
+                .iter()
+                .chain(&self.wheels)
+                .flat_map(|file| file.hashes.iter().cloned())
+                .collect(),
+        })
+    }
+}
+
 impl Pylock {
-    /// The lock as exact pins, so that `reqlock audit` checks it like a
-    /// hashed requirements lockfile; each pin points at the line of its
-    /// `name = "..."`.
+    /// The lock as requirement lines, so that `reqlock audit` checks it like
+    /// a hashed requirements lockfile: an index release as an exact pin
+    /// with its files' hashes, an archive as `name @ url` (or its path)
+    /// with its hashes, a directory as its path (`-e` when editable), a VCS
+    /// entry as `name @ type+url@commit`. Each points at the line of its
+    /// `name = "..."`. An entry no requirement line can express is left
+    /// out with a warning in the set's `warnings`.
     pub fn to_requirement_set(
         &self,
         file: &std::path::Path,
@@ -294,9 +514,35 @@ impl Pylock {
                 }
                 None => 0,
             };
+            let source = match package.source(file) {
+                Ok(source) => source,
+                Err(reason) => {
+                    set.warnings.push(crate::diagnostic::Diagnostic {
+                        level: crate::diagnostic::Level::Warning,
+                        location: crate::diagnostic::Location {
+                            file: file.to_path_buf(),
+                            line,
+                            column: 0,
+                            source_line: None,
+                            width: 0,
+                        },
+                        message: format!(
+                            "package `{}` is left out of the audit: {reason}",
+                            package.name
+                        ),
+                        help: Some(
+                            "check this entry by hand, or lock it again with `reqlock lock --format pylock`".to_string(),
+                        ),
+                    });
+                    continue;
+                }
+            };
+            // pip takes no version with a URL or a path: the reference
+            // itself says what is installed.
             let specifier = package
                 .version
                 .as_ref()
+                .filter(|_| source.url.is_none())
                 .and_then(|version| format!("=={version}").parse().ok())
                 .unwrap_or_else(pep508_rs::pep440_rs::VersionSpecifiers::empty);
             let parsed_marker = package
@@ -304,12 +550,6 @@ impl Pylock {
                 .as_deref()
                 .and_then(|marker| pep508_rs::MarkerTree::from_str(marker).ok())
                 .unwrap_or(pep508_rs::MarkerTree::TRUE);
-            let hashes = package
-                .sdist
-                .iter()
-                .chain(&package.wheels)
-                .flat_map(|file| file.hashes.iter().cloned())
-                .collect();
             set.requirements.push(crate::requirements::Requirement {
                 name: Some(package.name.clone()),
                 display_name: Some(package.name.to_string()),
@@ -317,10 +557,10 @@ impl Pylock {
                 extras: Vec::new(),
                 marker: package.marker.clone(),
                 parsed_marker,
-                url: None,
-                editable: false,
+                url: source.url,
+                editable: source.editable,
                 constraint: false,
-                hashes,
+                hashes: source.hashes,
                 config_settings: Vec::new(),
                 global_options: Vec::new(),
                 origin: crate::requirements::Origin {
@@ -374,6 +614,104 @@ directory = { path = "./src/thing" }
         assert_eq!(attrs.wheels[0].hashes.len(), 1);
         assert_eq!(lock.packages[1].version, None);
         assert_eq!(lock.preferences().len(), 1);
+    }
+
+    #[test]
+    fn direct_references_read_as_the_requirement_lines_pip_needs() {
+        let text = r#"
+lock-version = "1.0"
+
+[[packages]]
+name = "tool"
+version = "1.0"
+[packages.archive]
+url = "https://files.example.invalid/tool-1.0-py3-none-any.whl"
+hashes = { sha256 = "aa" }
+
+[[packages]]
+name = "local-wheel"
+version = "1.0"
+archive = { path = "./vendor/local_wheel-1.0-py3-none-any.whl", hashes = { sha256 = "bb" } }
+
+[[packages]]
+name = "mypkg"
+directory = { path = "../libs/mypkg", editable = true }
+
+[[packages]]
+name = "from-git"
+version = "2.0"
+vcs = { type = "git", url = "https://vcs.example.invalid/o/r.git", commit-id = "0123456789abcdef0123456789abcdef01234567", subdirectory = "py" }
+
+[[packages]]
+name = "vendored"
+archive = { path = "vendor/src.tar.gz", subdirectory = "py", hashes = { sha256 = "cc" } }
+
+[[packages]]
+name = "nothing"
+"#;
+        let lock = Pylock::parse(text).expect("valid pylock");
+        let set = lock.to_requirement_set(Path::new("locks/pylock.toml"), text);
+        // Name, URL or path, editable, hashes, specifier.
+        type Line<'a> = (String, Option<&'a str>, bool, &'a [String], String);
+        let read: Vec<Line> = set
+            .requirements
+            .iter()
+            .map(|requirement| {
+                (
+                    requirement.label(),
+                    requirement.url.as_deref(),
+                    requirement.editable,
+                    requirement.hashes.as_slice(),
+                    requirement.specifier.to_string(),
+                )
+            })
+            .collect();
+        let hash = |digest: &str| vec![format!("sha256:{digest}")];
+        assert_eq!(
+            read,
+            [
+                (
+                    "tool".to_string(),
+                    Some("https://files.example.invalid/tool-1.0-py3-none-any.whl"),
+                    false,
+                    hash("aa").as_slice(),
+                    String::new()
+                ),
+                (
+                    "local-wheel".to_string(),
+                    Some("./locks/vendor/local_wheel-1.0-py3-none-any.whl"),
+                    false,
+                    hash("bb").as_slice(),
+                    String::new()
+                ),
+                (
+                    "mypkg".to_string(),
+                    Some("./libs/mypkg"),
+                    true,
+                    &[][..],
+                    String::new()
+                ),
+                (
+                    "from-git".to_string(),
+                    Some("git+https://vcs.example.invalid/o/r.git@0123456789abcdef0123456789abcdef01234567#subdirectory=py"),
+                    false,
+                    &[][..],
+                    String::new()
+                ),
+            ]
+        );
+        // `locks/../libs/mypkg` is `./libs/mypkg` from the current folder:
+        // the `..` folds only through the lock's own folder.
+        let warnings: Vec<String> = set.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("locks/pylock.toml:") && warnings[0].contains("package `vendored` is left out of the audit: its archive `vendor/src.tar.gz` builds from the subdirectory `py`"),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[1].contains("package `nothing` is left out of the audit: it has no version"),
+            "{warnings:?}"
+        );
     }
 
     #[test]

@@ -982,6 +982,7 @@ fn direct_candidate(direct: &DirectDist) -> Candidate {
             url: direct.reference.remote_url().map(str::to_string),
             hashes: direct.hash.iter().cloned().collect(),
             upload_time: None,
+            size: None,
         })
         .into_iter()
         .collect();

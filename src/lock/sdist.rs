@@ -6,17 +6,19 @@
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
 use pep508_rs::pep440_rs::Version;
 use pep508_rs::PackageName;
 use sha2::{Digest, Sha256};
 
-use super::build::{Build, BuildError, PipSources};
+use super::build::{Build, BuildError, PipSources, DEFAULT_BUILD_TIMEOUT};
+use super::limits::{self, human, ArchiveLimits};
 use super::metadata::{self, DistMetadata};
 use super::source::DistFile;
-use super::zip;
+use super::zip::{self, ZipError};
 use crate::index::cache::Cache;
-use crate::index::client::IndexClient;
+use crate::index::client::{FetchError, IndexClient};
 use crate::index::IndexUrl;
 
 /// Whether, and with what, sdists may be built.
@@ -28,6 +30,8 @@ pub struct BuildPolicy {
     pub python: PathBuf,
     /// Extra certificate authorities for the indexes, passed on to pip.
     pub pip_cert: Option<PathBuf>,
+    /// How long each build step may take (`--build-timeout`).
+    pub timeout: Duration,
     /// Told where each sdist's metadata came from (not for cache hits).
     pub report: fn(&Report),
 }
@@ -38,6 +42,7 @@ impl Default for BuildPolicy {
             allow_builds: true,
             python: PathBuf::from("python3"),
             pip_cert: None,
+            timeout: DEFAULT_BUILD_TIMEOUT,
             report: |_| {},
         }
     }
@@ -99,6 +104,20 @@ impl std::fmt::Display for Report {
 pub enum SdistError {
     #[error("could not download {filename}: {reason}")]
     Download { filename: String, reason: String },
+    #[error("{filename} is larger than {}, the most reqlock downloads for this sdist", human(*.limit))]
+    DownloadTooLarge { filename: String, limit: u64 },
+    #[error("{filename} unpacks to more than {}, the most reqlock unpacks from one archive (a decompression bomb?)", human(*.limit))]
+    UnpackedTooLarge { filename: String, limit: u64 },
+    #[error(
+        "{filename} holds more than {limit} entries, the most reqlock unpacks from one archive"
+    )]
+    TooManyEntries { filename: String, limit: usize },
+    #[error("`{entry}` in {filename} inflates to more than {}, the most reqlock reads of one metadata file", human(*.limit))]
+    MetadataTooLarge {
+        filename: String,
+        entry: String,
+        limit: u64,
+    },
     #[error(
         "{filename} does not match the index's hash: expected {expected}, downloaded {actual}"
     )]
@@ -141,18 +160,24 @@ impl SdistError {
             SdistError::HashMismatch { .. } => {
                 "the file differs from what the index's page says; run again with `--refresh`, and if it persists tell the index's maintainers".into()
             }
+            SdistError::DownloadTooLarge { .. } => {
+                "reqlock holds an sdist in memory to read it, and the size the index gives bounds the download: pin a version of the package that has wheels, or tell the index's maintainers if the size it gives is wrong".into()
+            }
             SdistError::UnsupportedFormat { .. }
             | SdistError::Archive { .. }
             | SdistError::UnsafePath { .. }
+            | SdistError::UnpackedTooLarge { .. }
+            | SdistError::TooManyEntries { .. }
+            | SdistError::MetadataTooLarge { .. }
             | SdistError::Inconsistent { .. } => {
                 "pin another version of the package, one with wheels or a well-formed sdist".into()
             }
             SdistError::BuildForbidden { name, .. } => format!(
                 "drop `--no-build` to let reqlock run the sdist's build backend (that runs its code), or pin a version of {name} that has wheels"
             ),
-            SdistError::Build { name, .. } => format!(
+            SdistError::Build { name, source, .. } => source.help().unwrap_or_else(|| format!(
                 "pin a version of {name} that has wheels, or make its build requirements installable from the lock's indexes; `--no-build` refuses builds altogether"
-            ),
+            )),
         }
     }
 }
@@ -242,8 +267,18 @@ pub fn read_metadata(
     };
     let body = source
         .client
-        .fetch_bytes(url, None)
-        .map_err(|err| download(err.to_string()))?
+        .fetch_bytes(
+            url,
+            None,
+            limits::download_limit(file.size, limits::MAX_SDIST_DOWNLOAD),
+        )
+        .map_err(|err| match err {
+            FetchError::TooLarge { limit, .. } => SdistError::DownloadTooLarge {
+                filename: filename.clone(),
+                limit,
+            },
+            err => download(err.to_string()),
+        })?
         .ok_or_else(|| download("the index answered 404".into()))?
         .body;
     let actual = sha256(&body);
@@ -327,12 +362,8 @@ pub(crate) fn archive_metadata(
             filename: filename.to_string(),
         })
     })?;
-    let pkg_info = pkg_info(format, &body).map_err(|reason| {
-        Failure::Sdist(SdistError::Archive {
-            filename: filename.to_string(),
-            reason,
-        })
-    })?;
+    let pkg_info = pkg_info(format, &body, ArchiveLimits::DEFAULT)
+        .map_err(|err| Failure::Sdist(err.into_sdist_error(filename)))?;
     let reliable = pkg_info
         .as_deref()
         .map(metadata::header_block)
@@ -364,18 +395,8 @@ fn build(
         .tempdir()
         .map_err(|err| Failure::Build(BuildError::Io(format!("no scratch folder: {err}"))))?;
     let unpacked = scratch.path().join("src");
-    let root = unpack(format, body, &unpacked).map_err(|err| {
-        Failure::Sdist(match err {
-            Unpack::Unsafe(entry) => SdistError::UnsafePath {
-                filename: filename.to_string(),
-                entry,
-            },
-            Unpack::Failed(reason) => SdistError::Archive {
-                filename: filename.to_string(),
-                reason,
-            },
-        })
-    })?;
+    let root = unpack(format, body, &unpacked, ArchiveLimits::DEFAULT)
+        .map_err(|err| Failure::Sdist(err.into_sdist_error(filename)))?;
     build_in(source, &root, scratch.path(), false).map_err(Failure::Build)
 }
 
@@ -397,6 +418,7 @@ fn build_in(
             cert: source.policy.pip_cert.as_deref(),
         },
         editable,
+        timeout: source.policy.timeout,
     }
     .prepare_metadata()
 }
@@ -433,33 +455,55 @@ fn is_top_pkg_info(path: &Path) -> bool {
     matches!(parts.as_slice(), [Component::Normal(_), Component::Normal(file)] if *file == "PKG-INFO")
 }
 
-/// The text of the sdist's top-level `PKG-INFO`, if it has one.
-fn pkg_info(format: Format, body: &[u8]) -> Result<Option<String>, String> {
+/// The text of the sdist's top-level `PKG-INFO`, if it has one, read
+/// within `limits`.
+fn pkg_info(format: Format, body: &[u8], limits: ArchiveLimits) -> Result<Option<String>, Unpack> {
     match format {
         Format::TarGz => {
-            let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(body));
-            for entry in archive.entries().map_err(|err| err.to_string())? {
-                let mut entry = entry.map_err(|err| err.to_string())?;
-                let path = entry.path().map_err(|err| err.to_string())?.into_owned();
+            let stream = Capped::new(flate2::read::GzDecoder::new(body), limits.unpacked);
+            let exceeded = stream.exceeded_flag();
+            let failed = |err: std::io::Error| stream_failure(&exceeded, limits, err);
+            let mut archive = tar::Archive::new(stream);
+            for (count, entry) in archive.entries().map_err(failed)?.enumerate() {
+                if count == limits.entries {
+                    return Err(Unpack::TooManyEntries(limits.entries));
+                }
+                let entry = entry.map_err(failed)?;
+                let path = entry.path().map_err(failed)?.into_owned();
                 if entry.header().entry_type().is_file() && is_top_pkg_info(&path) {
-                    let mut text = String::new();
+                    let mut bytes = Vec::new();
                     entry
-                        .read_to_string(&mut text)
-                        .map_err(|err| format!("PKG-INFO: {err}"))?;
-                    return Ok(Some(text));
+                        .take(limits.metadata.saturating_add(1))
+                        .read_to_end(&mut bytes)
+                        .map_err(failed)?;
+                    if bytes.len() as u64 > limits.metadata {
+                        return Err(Unpack::MetadataTooLarge {
+                            entry: path.display().to_string(),
+                            limit: limits.metadata,
+                        });
+                    }
+                    return Ok(Some(String::from_utf8_lossy(&bytes).into_owned()));
                 }
             }
             Ok(None)
         }
         Format::Zip => {
-            let archive = zip::Archive::from_memory(body.to_vec())?;
+            let archive = zip::Archive::from_memory(body.to_vec(), limits.entries)
+                .map_err(|err| Unpack::from_zip(err, limits))?;
             match archive
                 .entries
                 .iter()
                 .find(|entry| is_top_pkg_info(Path::new(&entry.name)))
             {
                 Some(entry) => {
-                    let bytes = archive.read(entry, &mut zip::nothing_more)?;
+                    let bytes = archive
+                        .read(entry, &mut zip::nothing_more, limits.metadata)
+                        .map_err(|err| match err {
+                            ZipError::EntryTooLarge { entry, limit } => {
+                                Unpack::MetadataTooLarge { entry, limit }
+                            }
+                            err => Unpack::from_zip(err, limits),
+                        })?;
                     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
                 }
                 None => Ok(None),
@@ -468,19 +512,117 @@ fn pkg_info(format: Format, body: &[u8]) -> Result<Option<String>, String> {
     }
 }
 
-/// Why an sdist could not be unpacked.
+/// Why an sdist could not be read or unpacked.
 #[derive(Debug, PartialEq, Eq)]
 enum Unpack {
     /// An entry (or link target) that would land outside the folder.
     Unsafe(String),
+    /// The entries add up to more than this many bytes.
+    TooLarge(u64),
+    /// More entries than this.
+    TooManyEntries(usize),
+    /// The metadata file `entry` inflates to more than `limit` bytes.
+    MetadataTooLarge {
+        entry: String,
+        limit: u64,
+    },
     Failed(String),
+}
+
+impl Unpack {
+    /// A zip reader's error, the limits it was given known.
+    fn from_zip(err: ZipError, limits: ArchiveLimits) -> Unpack {
+        match err {
+            ZipError::Malformed(reason) => Unpack::Failed(reason),
+            ZipError::TooManyEntries(limit) => Unpack::TooManyEntries(limit),
+            // An entry larger than what is left of the total.
+            ZipError::EntryTooLarge { .. } => Unpack::TooLarge(limits.unpacked),
+        }
+    }
+
+    fn into_sdist_error(self, filename: &str) -> SdistError {
+        let filename = filename.to_string();
+        match self {
+            Unpack::Unsafe(entry) => SdistError::UnsafePath { filename, entry },
+            Unpack::TooLarge(limit) => SdistError::UnpackedTooLarge { filename, limit },
+            Unpack::TooManyEntries(limit) => SdistError::TooManyEntries { filename, limit },
+            Unpack::MetadataTooLarge { entry, limit } => SdistError::MetadataTooLarge {
+                filename,
+                entry,
+                limit,
+            },
+            Unpack::Failed(reason) => SdistError::Archive { filename, reason },
+        }
+    }
+}
+
+/// A reader that fails once more than `limit` bytes came out of `inner`:
+/// the decompressed stream of a `.tar.gz`, bounded before a bomb fills the
+/// disk or the memory. The tar reader wraps the error in its own, so the
+/// flag says that the limit, not the data, stopped it.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    exceeded: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl<R: Read> Capped<R> {
+    fn new(inner: R, limit: u64) -> Capped<R> {
+        Capped {
+            inner,
+            left: limit,
+            exceeded: std::rc::Rc::default(),
+        }
+    }
+
+    fn exceeded_flag(&self) -> std::rc::Rc<std::cell::Cell<bool>> {
+        std::rc::Rc::clone(&self.exceeded)
+    }
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        match self.left.checked_sub(read as u64) {
+            Some(left) => {
+                self.left = left;
+                Ok(read)
+            }
+            None => {
+                self.exceeded.set(true);
+                Err(std::io::Error::other(
+                    "the archive unpacks to more than allowed",
+                ))
+            }
+        }
+    }
+}
+
+/// An error reading a capped `.tar.gz` stream: the limit, when the flag
+/// says it was reached, else what the data did wrong.
+fn stream_failure(
+    exceeded: &std::cell::Cell<bool>,
+    limits: ArchiveLimits,
+    err: std::io::Error,
+) -> Unpack {
+    if exceeded.get() {
+        Unpack::TooLarge(limits.unpacked)
+    } else {
+        Unpack::Failed(err.to_string())
+    }
 }
 
 /// Unpack the sdist into `into` and return its root: the one top-level
 /// folder sdists have (`name-version/`), else `into` itself. Every entry
 /// is checked first: one with an absolute path or `..` is an error, not
-/// something to skip, because such an sdist is broken or hostile.
-fn unpack(format: Format, body: Vec<u8>, into: &Path) -> Result<PathBuf, Unpack> {
+/// something to skip, because such an sdist is broken or hostile; so is
+/// one past `limits` (counted before it is written).
+fn unpack(
+    format: Format,
+    body: Vec<u8>,
+    into: &Path,
+    limits: ArchiveLimits,
+) -> Result<PathBuf, Unpack> {
     let failed = |err: std::io::Error| Unpack::Failed(err.to_string());
     std::fs::create_dir_all(into).map_err(failed)?;
     let mut tops: Vec<PathBuf> = Vec::new();
@@ -496,9 +638,27 @@ fn unpack(format: Format, body: Vec<u8>, into: &Path) -> Result<PathBuf, Unpack>
     };
     match format {
         Format::TarGz => {
-            let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(body.as_slice()));
-            for entry in archive.entries().map_err(failed)? {
+            // The decompressed stream bounds the total, headers and
+            // skipped entries included: what is written is part of it.
+            let stream = Capped::new(
+                flate2::read::GzDecoder::new(body.as_slice()),
+                limits.unpacked,
+            );
+            let exceeded = stream.exceeded_flag();
+            let failed = |err: std::io::Error| stream_failure(&exceeded, limits, err);
+            let mut archive = tar::Archive::new(stream);
+            // What the headers announce, checked before an entry is
+            // written; the stream's bound catches headers that lie.
+            let mut announced: u64 = 0;
+            for (count, entry) in archive.entries().map_err(failed)?.enumerate() {
+                if count == limits.entries {
+                    return Err(Unpack::TooManyEntries(limits.entries));
+                }
                 let mut entry = entry.map_err(failed)?;
+                announced = announced.saturating_add(entry.size());
+                if announced > limits.unpacked {
+                    return Err(Unpack::TooLarge(limits.unpacked));
+                }
                 let kind = entry.header().entry_type();
                 // Global pax headers and the like describe the archive, not
                 // files in it.
@@ -527,7 +687,9 @@ fn unpack(format: Format, body: Vec<u8>, into: &Path) -> Result<PathBuf, Unpack>
             }
         }
         Format::Zip => {
-            let archive = zip::Archive::from_memory(body).map_err(Unpack::Failed)?;
+            let archive = zip::Archive::from_memory(body, limits.entries)
+                .map_err(|err| Unpack::from_zip(err, limits))?;
+            let mut left = limits.unpacked;
             for entry in &archive.entries {
                 let path = Path::new(&entry.name);
                 if !stays_inside(path) {
@@ -540,8 +702,9 @@ fn unpack(format: Format, body: Vec<u8>, into: &Path) -> Result<PathBuf, Unpack>
                     continue;
                 }
                 let bytes = archive
-                    .read(entry, &mut zip::nothing_more)
-                    .map_err(Unpack::Failed)?;
+                    .read(entry, &mut zip::nothing_more, left)
+                    .map_err(|err| Unpack::from_zip(err, limits))?;
+                left -= bytes.len() as u64;
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent).map_err(failed)?;
                 }
@@ -634,11 +797,16 @@ mod tests {
             (Format::TarGz, tar_gz(entries)),
             (Format::Zip, zip_file(entries)),
         ] {
-            let text = pkg_info(format, &body).expect("readable").expect("found");
+            let text = pkg_info(format, &body, ArchiveLimits::DEFAULT)
+                .expect("readable")
+                .expect("found");
             assert_eq!(text.as_bytes(), PKG_INFO, "{format:?}");
         }
         let none = tar_gz(&[("demo-1.0/setup.py", b"")]);
-        assert_eq!(pkg_info(Format::TarGz, &none), Ok(None));
+        assert_eq!(
+            pkg_info(Format::TarGz, &none, ArchiveLimits::DEFAULT),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -652,7 +820,7 @@ mod tests {
             (Format::Zip, zip_file(entries)),
         ] {
             let dir = tempfile::tempdir().expect("temp dir");
-            let root = unpack(format, body, dir.path()).expect("unpacked");
+            let root = unpack(format, body, dir.path(), ArchiveLimits::DEFAULT).expect("unpacked");
             assert_eq!(root, dir.path().join("demo-1.0"), "{format:?}");
             let module = std::fs::read_to_string(root.join("src/demo/__init__.py"));
             assert_eq!(module.expect("written"), "x = 1\n");
@@ -669,7 +837,7 @@ mod tests {
             ] {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let into = dir.path().join("src");
-                let result = unpack(format, body, &into);
+                let result = unpack(format, body, &into, ArchiveLimits::DEFAULT);
                 assert!(
                     matches!(&result, Err(Unpack::Unsafe(entry)) if entry.contains("..") || entry.starts_with('/')),
                     "{hostile} {format:?}: {result:?}"
@@ -696,8 +864,95 @@ mod tests {
             .and_then(|encoder| encoder.finish())
             .expect("finish");
         let dir = tempfile::tempdir().expect("temp dir");
-        let result = unpack(Format::TarGz, body, dir.path());
+        let result = unpack(Format::TarGz, body, dir.path(), ArchiveLimits::DEFAULT);
         assert!(matches!(result, Err(Unpack::Unsafe(_))), "{result:?}");
+    }
+
+    /// Both formats of the same entries, to check each limit on each.
+    fn both_formats(entries: &[(&str, &[u8])]) -> [(Format, Vec<u8>); 2] {
+        [
+            (Format::TarGz, tar_gz(entries)),
+            (Format::Zip, zip_file(entries)),
+        ]
+    }
+
+    #[test]
+    fn an_archive_that_unpacks_past_the_limit_is_refused_before_it_is_written() {
+        // 64 KiB of zeros: a few hundred bytes of gzip, as a bomb is.
+        let zeros = vec![0u8; 64 * 1024];
+        let entries: &[(&str, &[u8])] =
+            &[("demo-1.0/PKG-INFO", PKG_INFO), ("demo-1.0/big", &zeros)];
+        let limits = ArchiveLimits {
+            unpacked: 32 * 1024,
+            ..ArchiveLimits::DEFAULT
+        };
+        for (format, body) in both_formats(entries) {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let result = unpack(format, body, dir.path(), limits);
+            assert_eq!(result, Err(Unpack::TooLarge(32 * 1024)), "{format:?}");
+            let written = std::fs::metadata(dir.path().join("demo-1.0/big")).map(|m| m.len());
+            assert!(written.is_err(), "{format:?}: {written:?}");
+        }
+        // Reading PKG-INFO out of a tar stops at the bound too, even when
+        // the bomb comes before it.
+        let bomb_first = tar_gz(&[("demo-1.0/big", &zeros), ("demo-1.0/PKG-INFO", PKG_INFO)]);
+        assert_eq!(
+            pkg_info(Format::TarGz, &bomb_first, limits),
+            Err(Unpack::TooLarge(32 * 1024))
+        );
+        assert_eq!(
+            Unpack::TooLarge(4 << 30)
+                .into_sdist_error("demo-1.0.tar.gz")
+                .to_string(),
+            "demo-1.0.tar.gz unpacks to more than 4 GiB, the most reqlock unpacks from one archive (a decompression bomb?)"
+        );
+    }
+
+    #[test]
+    fn an_archive_with_too_many_entries_is_refused() {
+        let entries: &[(&str, &[u8])] = &[
+            ("demo-1.0/PKG-INFO", PKG_INFO),
+            ("demo-1.0/a.py", b""),
+            ("demo-1.0/b.py", b""),
+        ];
+        let limits = ArchiveLimits {
+            entries: 2,
+            ..ArchiveLimits::DEFAULT
+        };
+        for (format, body) in both_formats(entries) {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let result = unpack(format, body.clone(), dir.path(), limits);
+            assert_eq!(result, Err(Unpack::TooManyEntries(2)), "{format:?}");
+            let at_the_limit = ArchiveLimits {
+                entries: 3,
+                ..limits
+            };
+            assert!(
+                unpack(format, body, dir.path(), at_the_limit).is_ok(),
+                "{format:?}"
+            );
+        }
+        assert_eq!(
+            Unpack::TooManyEntries(100_000)
+                .into_sdist_error("demo-1.0.zip")
+                .to_string(),
+            "demo-1.0.zip holds more than 100000 entries, the most reqlock unpacks from one archive"
+        );
+    }
+
+    #[test]
+    fn a_pkg_info_past_the_metadata_limit_is_refused() {
+        let limits = ArchiveLimits {
+            metadata: 10,
+            ..ArchiveLimits::DEFAULT
+        };
+        for (format, body) in both_formats(&[("demo-1.0/PKG-INFO", PKG_INFO)]) {
+            let result = pkg_info(format, &body, limits);
+            assert!(
+                matches!(&result, Err(Unpack::MetadataTooLarge { entry, limit: 10 }) if entry == "demo-1.0/PKG-INFO"),
+                "{format:?}: {result:?}"
+            );
+        }
     }
 
     #[test]
@@ -707,6 +962,7 @@ mod tests {
             url: Some(format!("http://127.0.0.1:9/{filename}")),
             hashes: Vec::new(),
             upload_time: None,
+            size: None,
         };
         let files = [
             file("demo-1.0-py3-none-any.whl"),

@@ -25,6 +25,8 @@ pub struct DistFile {
     pub hashes: Vec<String>,
     /// RFC 3339, as the index reports it.
     pub upload_time: Option<String>,
+    /// Bytes, when the index says.
+    pub size: Option<u64>,
 }
 
 impl DistFile {
@@ -199,6 +201,7 @@ impl InMemorySource {
                         url: file.url,
                         hashes: file.hashes,
                         upload_time: file.upload_time,
+                        size: file.size,
                     })
                     .collect(),
                 index: release
@@ -347,6 +350,7 @@ struct FixtureFile {
     #[serde(default)]
     hashes: Vec<String>,
     upload_time: Option<String>,
+    size: Option<u64>,
 }
 
 #[cfg(test)]

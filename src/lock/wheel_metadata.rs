@@ -1,6 +1,7 @@
 //! `METADATA` read out of a wheel on a server without downloading it, with
 //! the range-reading [`zip`](super::zip) reader.
 
+use super::limits::{MAX_ENTRIES, MAX_METADATA};
 use super::zip::{self, Archive, Fetch};
 use crate::index::client::Bytes;
 
@@ -32,7 +33,8 @@ pub fn read_from_tail(
         wheel: wheel.to_string(),
         reason,
     };
-    let archive = Archive::from_tail(tail, fetch).map_err(failed)?;
+    let archive =
+        Archive::from_tail(tail, fetch, MAX_ENTRIES).map_err(|err| failed(err.to_string()))?;
     let entry = archive
         .entries
         .iter()
@@ -43,6 +45,8 @@ pub fn read_from_tail(
                 .is_some_and(|dir| dir.ends_with(".dist-info") && !dir.contains('/'))
         })
         .ok_or_else(|| failed("the wheel has no .dist-info/METADATA".into()))?;
-    let bytes = archive.read(entry, fetch).map_err(failed)?;
+    let bytes = archive
+        .read(entry, fetch, MAX_METADATA)
+        .map_err(|err| failed(err.to_string()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -6,9 +6,12 @@
 //! is read through the same code with the whole file as the first read.
 //!
 //! Only what wheels and sdists use: stored and deflated entries, no zip64.
+//! The caller bounds how many entries a directory may list and how much
+//! one entry may inflate to, so that a zip bomb costs nothing.
 
 use std::io::Read;
 
+use super::limits::human;
 use crate::index::client::Bytes;
 
 /// How much of the end of a file to ask for first: the central directory
@@ -26,6 +29,23 @@ const LOCAL_HEADER: u32 = 0x0403_4b50;
 /// Answers an HTTP `Range` value (`bytes=-65536`, `bytes=10-99`) for the
 /// file, or an error message.
 pub type Fetch<'a> = dyn FnMut(&str) -> Result<Bytes, String> + 'a;
+
+/// Why a zip could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ZipError {
+    #[error("{0}")]
+    Malformed(String),
+    #[error("its directory lists more than {0} entries")]
+    TooManyEntries(usize),
+    #[error("{entry} inflates to more than {}", human(*.limit))]
+    EntryTooLarge { entry: String, limit: u64 },
+}
+
+impl From<String> for ZipError {
+    fn from(reason: String) -> ZipError {
+        ZipError::Malformed(reason)
+    }
+}
 
 /// One entry of the central directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,14 +104,9 @@ pub fn nothing_more(_: &str) -> Result<Bytes, String> {
 }
 
 impl Archive {
-    /// Read the central directory of the file `fetch` serves.
-    pub fn open(fetch: &mut Fetch) -> Result<Archive, String> {
-        let tail = fetch(&tail_range())?;
-        Archive::from_tail(tail, fetch)
-    }
-
-    /// Read the central directory of a file held whole in memory.
-    pub fn from_memory(body: Vec<u8>) -> Result<Archive, String> {
+    /// Read the central directory of a file held whole in memory; more
+    /// than `max_entries` entries is an error.
+    pub fn from_memory(body: Vec<u8>, max_entries: usize) -> Result<Archive, ZipError> {
         let total = body.len() as u64;
         Archive::from_tail(
             Bytes {
@@ -100,22 +115,32 @@ impl Archive {
                 body,
             },
             &mut nothing_more,
+            max_entries,
         )
     }
 
     /// Read the central directory from the end of the file (an answer to
-    /// [`tail_range`]), fetching more if the directory starts earlier.
-    pub fn from_tail(tail: Bytes, fetch: &mut Fetch) -> Result<Archive, String> {
+    /// [`tail_range`]), fetching more if the directory starts earlier;
+    /// more than `max_entries` entries is an error.
+    pub fn from_tail(
+        tail: Bytes,
+        fetch: &mut Fetch,
+        max_entries: usize,
+    ) -> Result<Archive, ZipError> {
         let body = &tail.body;
         let end = (0..body.len().saturating_sub(21))
             .rev()
             .find(|&at| u32_at(body, at) == Some(END_OF_DIRECTORY))
-            .ok_or("no zip end-of-directory record (not a zip, or a zip64 file)")?;
+            .ok_or_else(|| {
+                ZipError::Malformed(
+                    "no zip end-of-directory record (not a zip, or a zip64 file)".into(),
+                )
+            })?;
         let truncated = || "truncated end record".to_string();
         let directory_size = u32_at(body, end + 12).ok_or_else(truncated)?;
         let directory_start = u32_at(body, end + 16).ok_or_else(truncated)?;
         if directory_start == u32::MAX {
-            return Err("zip64 files are not supported".into());
+            return Err(ZipError::Malformed("zip64 files are not supported".into()));
         }
         let directory = span(
             &tail,
@@ -137,8 +162,11 @@ impl Archive {
                 u32_at(&directory, at + 42),
                 directory.get(at + 46..at + 46 + name_length),
             ) else {
-                return Err("truncated central directory".into());
+                return Err(ZipError::Malformed("truncated central directory".into()));
             };
+            if entries.len() == max_entries {
+                return Err(ZipError::TooManyEntries(max_entries));
+            }
             entries.push(Entry {
                 name: String::from_utf8_lossy(name).into_owned(),
                 method,
@@ -153,13 +181,22 @@ impl Archive {
         })
     }
 
-    /// The uncompressed contents of `entry`.
-    pub fn read(&self, entry: &Entry, fetch: &mut Fetch) -> Result<Vec<u8>, String> {
+    /// The uncompressed contents of `entry`, at most `limit` bytes of them
+    /// (more is an error, found without inflating more than that).
+    pub fn read(&self, entry: &Entry, fetch: &mut Fetch, limit: u64) -> Result<Vec<u8>, ZipError> {
+        let too_large = || ZipError::EntryTooLarge {
+            entry: entry.name.clone(),
+            limit,
+        };
+        let start = u64::from(entry.local_header);
+        let compressed = u64::from(entry.compressed);
+        // A stored entry is as large as its data: no need to fetch it.
+        if entry.method == 0 && compressed > limit {
+            return Err(too_large());
+        }
         // The local header repeats the name and may carry another extra
         // field; its own lengths say where the data starts. Both are read
         // at once, with room for an extra field, as the file allows.
-        let start = u64::from(entry.local_header);
-        let compressed = u64::from(entry.compressed);
         let guess = 30 + entry.name.len() as u64 + EXTRA_FIELD_ROOM + compressed;
         let first = span(
             &self.have,
@@ -168,7 +205,10 @@ impl Archive {
             fetch,
         )?;
         if u32_at(&first, 0) != Some(LOCAL_HEADER) {
-            return Err(format!("the local header of {} is missing", entry.name));
+            return Err(ZipError::Malformed(format!(
+                "the local header of {} is missing",
+                entry.name
+            )));
         }
         let skip = 30
             + u64::from(u16_at(&first, 26).unwrap_or(0))
@@ -181,12 +221,90 @@ impl Archive {
             0 => Ok(data),
             8 => {
                 let mut inflated = Vec::new();
+                // One byte past the limit tells a bomb from an entry of
+                // exactly `limit` bytes.
                 flate2::read::DeflateDecoder::new(data.as_slice())
+                    .take(limit.saturating_add(1))
                     .read_to_end(&mut inflated)
                     .map_err(|err| format!("cannot inflate {}: {err}", entry.name))?;
+                if inflated.len() as u64 > limit {
+                    return Err(too_large());
+                }
                 Ok(inflated)
             }
-            other => Err(format!("{} is compressed with method {other}", entry.name)),
+            other => Err(ZipError::Malformed(format!(
+                "{} is compressed with method {other}",
+                entry.name
+            ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A zip of one deflated entry `name` holding `data`.
+    fn deflated(name: &str, data: &[u8]) -> Vec<u8> {
+        let mut encoder =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(data).expect("deflate");
+        let packed = encoder.finish().expect("deflate");
+        let (packed_size, size) = (packed.len() as u32, data.len() as u32);
+        let mut body = Vec::new();
+        body.extend(LOCAL_HEADER.to_le_bytes());
+        body.extend([20, 0, 0, 0, 8, 0, 0, 0, 0, 0]);
+        body.extend(0u32.to_le_bytes()); // crc, unchecked by the reader
+        body.extend(packed_size.to_le_bytes());
+        body.extend(size.to_le_bytes());
+        body.extend((name.len() as u16).to_le_bytes());
+        body.extend(0u16.to_le_bytes());
+        body.extend(name.as_bytes());
+        body.extend(&packed);
+        let start = body.len() as u32;
+        let mut directory = Vec::new();
+        directory.extend(DIRECTORY_ENTRY.to_le_bytes());
+        directory.extend([20, 0, 20, 0, 0, 0, 8, 0, 0, 0, 0, 0]);
+        directory.extend(0u32.to_le_bytes());
+        directory.extend(packed_size.to_le_bytes());
+        directory.extend(size.to_le_bytes());
+        directory.extend((name.len() as u16).to_le_bytes());
+        directory.extend([0; 12]);
+        directory.extend(0u32.to_le_bytes());
+        directory.extend(name.as_bytes());
+        body.extend(&directory);
+        body.extend(END_OF_DIRECTORY.to_le_bytes());
+        body.extend([0, 0, 0, 0, 1, 0, 1, 0]);
+        body.extend((directory.len() as u32).to_le_bytes());
+        body.extend(start.to_le_bytes());
+        body.extend([0, 0]);
+        body
+    }
+
+    #[test]
+    fn a_deflated_entry_is_inflated_no_further_than_the_limit() {
+        let zeros = vec![0u8; 64 * 1024];
+        let archive = Archive::from_memory(deflated("bomb", &zeros), 10).expect("a zip");
+        let entry = &archive.entries[0];
+        let whole = archive.read(entry, &mut nothing_more, 64 * 1024);
+        assert_eq!(whole.map(|bytes| bytes.len()), Ok(64 * 1024));
+        assert_eq!(
+            archive.read(entry, &mut nothing_more, 1000),
+            Err(ZipError::EntryTooLarge {
+                entry: "bomb".into(),
+                limit: 1000
+            })
+        );
+    }
+
+    #[test]
+    fn a_directory_past_the_entry_limit_is_refused() {
+        let body = deflated("one", b"1");
+        assert!(Archive::from_memory(body.clone(), 1).is_ok());
+        assert_eq!(
+            Archive::from_memory(body, 0).map(|archive| archive.entries.len()),
+            Err(ZipError::TooManyEntries(0))
+        );
     }
 }
