@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pep508_rs::pep440_rs::Version;
@@ -495,11 +496,12 @@ pub fn audit(args: &AuditArgs) -> Exit {
             working_dir: ParseSettings::from_environment().working_dir,
             ..lock::resolve::ResolveOptions::default()
         };
-        let builds = Builds {
-            allow: !args.no_build,
-            timeout: args.build_timeout,
+        let settings = TreeSettings {
+            allow_builds: !args.no_build,
+            build_timeout: args.build_timeout,
+            progress: args.format != Format::Json,
         };
-        resolve_locked_requirements(&session, &set, &target, &db, &options, builds)
+        resolve_locked_requirements(&session, &set, &target, &db, &options, settings)
     });
     let closure = tree
         .as_ref()
@@ -869,12 +871,14 @@ fn index_options_in_force(
     options
 }
 
-/// Whether sdists may be built (`--no-build`), and how long each build step
-/// may take (`--build-timeout`).
+/// How to resolve a tree beyond the resolver's options: whether sdists may
+/// be built (`--no-build`), how long each build step may take
+/// (`--build-timeout`), and whether a spinner may show on stderr.
 #[derive(Debug, Clone, Copy)]
-struct Builds {
-    allow: bool,
-    timeout: Duration,
+struct TreeSettings {
+    allow_builds: bool,
+    build_timeout: Duration,
+    progress: bool,
 }
 
 /// Resolve the whole dependency tree over the session's indexes and cache,
@@ -885,8 +889,21 @@ fn resolve_tree(
     target: &Target,
     db: &CompatDb,
     options: &lock::resolve::ResolveOptions,
-    builds: Builds,
+    settings: TreeSettings,
 ) -> Result<lock::resolve::Resolution, lock::resolve::LockError> {
+    let progress = if settings.progress && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new_spinner();
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} resolving: {pos} releases read {msg}")
+        {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let reporter = progress.clone();
     let source = lock::index_source::IndexSource::new(
         &session.client,
         session.cache.clone(),
@@ -899,14 +916,18 @@ fn resolve_tree(
         session.sources.find_links.clone(),
     )
     .with_builds(lock::sdist::BuildPolicy {
-        allow_builds: builds.allow,
-        timeout: builds.timeout,
+        allow_builds: settings.allow_builds,
+        timeout: settings.build_timeout,
         pip_cert: session.sources.cert.clone(),
         // Builds are rare and slow: say which releases needed one.
-        report: |report| eprintln!("{report}"),
+        report: Arc::new(move |report| reporter.suspend(|| eprintln!("{report}"))),
         ..lock::sdist::BuildPolicy::default()
-    });
-    source.with_prefetch(|| lock::resolve::resolve(&source, set, target.markers(), db, options))
+    })
+    .with_progress(progress.clone());
+    let resolved = source
+        .with_prefetch(|| lock::resolve::resolve(&source, set, target.markers(), db, options));
+    progress.finish_and_clear();
+    resolved
 }
 
 /// [`resolve_tree`] for an audit: VCS requirements (which `lock` refuses)
@@ -918,7 +939,7 @@ fn resolve_locked_requirements(
     target: &Target,
     db: &CompatDb,
     options: &lock::resolve::ResolveOptions,
-    builds: Builds,
+    settings: TreeSettings,
 ) -> Result<lock::resolve::Resolution, lock::resolve::LockError> {
     let (lockable, vcs): (Vec<_>, Vec<_>) =
         set.requirements.iter().cloned().partition(|requirement| {
@@ -940,7 +961,7 @@ fn resolve_locked_requirements(
         files: set.files.clone(),
         warnings: Vec::new(),
     };
-    resolve_tree(session, &lockable, target, db, options, builds)
+    resolve_tree(session, &lockable, target, db, options, settings)
 }
 
 /// `reqlock lock`: resolve the whole dependency tree and write (or check)
@@ -1001,11 +1022,12 @@ pub fn lock(args: &LockArgs) -> Exit {
         trust_reported: args.trust_reported,
         working_dir: ParseSettings::from_environment().working_dir,
     };
-    let builds = Builds {
-        allow: !args.no_build,
-        timeout: args.build_timeout,
+    let settings = TreeSettings {
+        allow_builds: !args.no_build,
+        build_timeout: args.build_timeout,
+        progress: true,
     };
-    let resolution = match resolve_tree(&session, &set, &target, &db, &options, builds) {
+    let resolution = match resolve_tree(&session, &set, &target, &db, &options, settings) {
         Ok(resolution) => resolution,
         Err(err @ lock::resolve::LockError::NoSolution { .. }) => {
             eprintln!("error: {err}");

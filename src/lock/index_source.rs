@@ -66,6 +66,8 @@ pub struct IndexSource<'a> {
     announced: Mutex<HashSet<(PackageName, Vec<ExtraName>)>>,
     /// Set when resolution is over: queued prefetches are dropped.
     finished: AtomicBool,
+    /// Counts the releases whose metadata was read.
+    progress: ProgressBar,
 }
 
 /// A project's versions on each page that lists it, in priority order
@@ -132,12 +134,19 @@ impl<'a> IndexSource<'a> {
             prefetch: Mutex::new(None),
             announced: Mutex::new(HashSet::new()),
             finished: AtomicBool::new(false),
+            progress: ProgressBar::hidden(),
         }
     }
 
     /// Whether and how sdists may be built for their metadata.
     pub fn with_builds(mut self, builds: BuildPolicy) -> IndexSource<'a> {
         self.builds = builds;
+        self
+    }
+
+    /// Count each release whose metadata is read on `progress`.
+    pub fn with_progress(mut self, progress: ProgressBar) -> IndexSource<'a> {
+        self.progress = progress;
         self
     }
 
@@ -405,8 +414,11 @@ impl PackageSource for IndexSource<'_> {
 
     fn metadata(&self, name: &PackageName, version: &Version) -> Result<DistMetadata, SourceError> {
         let key = (name.clone(), version.clone());
-        self.metadata
-            .get_or(&key, || self.fetch_metadata(name, version))
+        self.metadata.get_or(&key, || {
+            let metadata = self.fetch_metadata(name, version);
+            self.progress.inc(1);
+            metadata
+        })
     }
 
     fn prefetch(&self, wanted: Wanted, foresight: &Arc<dyn Foresight>) {

@@ -6,6 +6,7 @@
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pep508_rs::pep440_rs::Version;
@@ -22,7 +23,7 @@ use crate::index::client::{FetchError, IndexClient};
 use crate::index::IndexUrl;
 
 /// Whether, and with what, sdists may be built.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BuildPolicy {
     /// `false` under `--no-build`: a build that would be needed is an error.
     pub allow_builds: bool,
@@ -33,7 +34,7 @@ pub struct BuildPolicy {
     /// How long each build step may take (`--build-timeout`).
     pub timeout: Duration,
     /// Told where each sdist's metadata came from (not for cache hits).
-    pub report: fn(&Report),
+    pub report: Arc<dyn Fn(&Report) + Send + Sync>,
 }
 
 impl Default for BuildPolicy {
@@ -43,7 +44,7 @@ impl Default for BuildPolicy {
             python: PathBuf::from("python3"),
             pip_cert: None,
             timeout: DEFAULT_BUILD_TIMEOUT,
-            report: |_| {},
+            report: Arc::new(|_| {}),
         }
     }
 }
