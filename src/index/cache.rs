@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
-use crate::index::page::{self, DistFile, ProjectPage, VersionFilter};
+use crate::index::page::{self, DistFile, FileView, ProjectPage, VersionFilter};
 
 /// Bumped whenever [`Entry`] changes shape; old entries are then ignored.
 const LAYOUT: &str = "pages-v3";
@@ -29,28 +29,26 @@ pub enum Answer {
     NotFound,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Entry {
+/// What HTTP needs to tell whether a cached page is fresh or to
+/// revalidate it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validators {
     /// Seconds since the Unix epoch.
     pub fetched_at: u64,
     /// From `Cache-Control: max-age`; `Some(0)` for `no-cache`/`no-store`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
-    pub answer: Answer,
 }
 
-impl Entry {
-    pub fn new(answer: Answer) -> Entry {
-        Entry {
+impl Validators {
+    /// Fetched now, with no caching headers (yet).
+    pub fn new() -> Validators {
+        Validators {
             fetched_at: now(),
             max_age: None,
             etag: None,
             last_modified: None,
-            answer,
         }
     }
 
@@ -59,6 +57,143 @@ impl Entry {
     pub fn is_fresh(&self, ttl: Duration) -> bool {
         let lifetime = self.max_age.unwrap_or(ttl.as_secs());
         now().saturating_sub(self.fetched_at) < lifetime
+    }
+}
+
+impl Default for Validators {
+    fn default() -> Validators {
+        Validators::new()
+    }
+}
+
+/// A cached page, read with the files of the releases a filter wants.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub validators: Validators,
+    pub answer: Answer,
+}
+
+/// A page's files grouped by release and serialized as an entry keeps
+/// them, built by a [`Grouping`].
+#[derive(Debug, Default)]
+pub struct StoredPage {
+    /// Each release's version, and the offset and length of its files in
+    /// `data`.
+    releases: Vec<(String, u64, u64)>,
+    data: Vec<u8>,
+}
+
+/// A page being grouped by release while it is read: what the cache will
+/// store (unless there is no cache), and the files of the releases the
+/// caller's filter wants, which are the only ones copied out of the page.
+pub struct Grouping<'f> {
+    project: Option<&'f str>,
+    filter: &'f VersionFilter,
+    serialize: bool,
+    releases: BTreeMap<String, Release>,
+    /// The last file's version text and release key: a release's files are
+    /// mostly listed together, so most names are not parsed twice.
+    last: Option<(String, String)>,
+    wanted: Vec<DistFile>,
+    failed: Option<serde_json::Error>,
+}
+
+#[derive(Default)]
+struct Release {
+    wanted: bool,
+    /// The release's files as a JSON array, not yet closed.
+    data: Vec<u8>,
+}
+
+impl<'f> Grouping<'f> {
+    /// `project` names the project the files belong to (`None` for a
+    /// find-links page, whose files then form one group); `serialize` is
+    /// false when nothing will be stored.
+    pub fn new(project: Option<&'f str>, filter: &'f VersionFilter, serialize: bool) -> Self {
+        Grouping {
+            project,
+            filter,
+            serialize,
+            releases: BTreeMap::new(),
+            last: None,
+            wanted: Vec::new(),
+            failed: None,
+        }
+    }
+
+    pub fn push(&mut self, file: &FileView<'_>) {
+        let text = self
+            .project
+            .and_then(|project| crate::index::filename::version_text(&file.filename, project))
+            .unwrap_or("");
+        let key = match &self.last {
+            Some((last_text, key)) if last_text == text => key.clone(),
+            _ => {
+                let key = if text.is_empty() {
+                    String::new()
+                } else {
+                    page::normalized_version(text)
+                };
+                self.last = Some((text.to_string(), key.clone()));
+                key
+            }
+        };
+        let filter = self.filter;
+        let release = self.releases.entry(key).or_insert_with_key(|key| Release {
+            wanted: filter.wants(key),
+            data: Vec::new(),
+        });
+        if release.wanted {
+            self.wanted.push(file.to_dist_file());
+        }
+        if self.serialize {
+            release
+                .data
+                .push(if release.data.is_empty() { b'[' } else { b',' });
+            let stored = (
+                &file.filename,
+                &file.url,
+                &file.hashes,
+                &file.requires_python,
+                &file.yanked,
+                file.core_metadata,
+                file.size,
+                &file.upload_time,
+            );
+            if let Err(err) = serde_json::to_writer(&mut release.data, &stored) {
+                self.failed.get_or_insert(err);
+            }
+        }
+    }
+
+    /// What to store, and the files the filter wants (in page order) with
+    /// the versions it does not.
+    pub fn finish(self) -> Result<(StoredPage, ProjectPage), serde_json::Error> {
+        if let Some(err) = self.failed {
+            return Err(err);
+        }
+        let mut stored = StoredPage::default();
+        let mut omitted_versions = Vec::new();
+        for (version, release) in self.releases {
+            if !release.wanted {
+                omitted_versions.push(version.clone());
+            }
+            if self.serialize {
+                let start = stored.data.len() as u64;
+                stored.data.extend_from_slice(&release.data);
+                stored.data.push(b']');
+                stored
+                    .releases
+                    .push((version, start, stored.data.len() as u64 - start));
+            }
+        }
+        Ok((
+            stored,
+            ProjectPage {
+                files: self.wanted,
+                omitted_versions,
+            },
+        ))
     }
 }
 
@@ -132,45 +267,53 @@ impl Cache {
             Answer::NotFound
         };
         Some(Entry {
-            fetched_at: header.fetched_at,
-            max_age: header.max_age,
-            etag: header.etag,
-            last_modified: header.last_modified,
+            validators: Validators {
+                fetched_at: header.fetched_at,
+                max_age: header.max_age,
+                etag: header.etag,
+                last_modified: header.last_modified,
+            },
             answer,
         })
     }
 
-    /// Store a whole page; `project` names the project its files belong to
-    /// (`None` for a find-links page), so that they can be grouped by release.
-    pub fn store(&self, url: &Url, project: Option<&str>, entry: &Entry) -> std::io::Result<()> {
-        let mut data = Vec::new();
-        let mut releases = Vec::new();
-        if let Answer::Found(found) = &entry.answer {
-            let mut by_release: BTreeMap<String, Vec<StoredFile>> = BTreeMap::new();
-            for file in &found.files {
-                by_release
-                    .entry(page::version_key(&file.filename, project))
-                    .or_default()
-                    .push(StoredFile::from(file));
-            }
-            for (version, files) in by_release {
-                let start = data.len() as u64;
-                serde_json::to_writer(&mut data, &files).map_err(std::io::Error::other)?;
-                releases.push((version, start, data.len() as u64 - start));
-            }
-        }
+    /// Store a page (`None`: the index does not know the project).
+    pub fn store(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        page: Option<&StoredPage>,
+    ) -> std::io::Result<()> {
         let header = Header {
-            fetched_at: entry.fetched_at,
-            max_age: entry.max_age,
-            etag: entry.etag.clone(),
-            last_modified: entry.last_modified.clone(),
-            found: matches!(entry.answer, Answer::Found(_)),
-            releases,
+            fetched_at: validators.fetched_at,
+            max_age: validators.max_age,
+            etag: validators.etag.clone(),
+            last_modified: validators.last_modified.clone(),
+            found: page.is_some(),
+            releases: page.map(|page| page.releases.clone()).unwrap_or_default(),
         };
         let mut bytes = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
-        bytes.extend(data);
+        bytes.extend_from_slice(page.map_or(&[][..], |page| &page.data));
         self.write_atomically(&self.path_of(url), &bytes)
+    }
+
+    /// Give an entry new validators (the index answered "not modified"),
+    /// keeping its files as they are.
+    pub fn revalidate(&self, url: &Url, validators: &Validators) -> std::io::Result<()> {
+        let path = self.path_of(url);
+        let bytes = std::fs::read(&path)?;
+        let damaged = || std::io::Error::new(std::io::ErrorKind::InvalidData, "damaged entry");
+        let newline = bytes.iter().position(|&b| b == b'\n').ok_or_else(damaged)?;
+        let mut header: Header =
+            serde_json::from_slice(&bytes[..newline]).map_err(|_| damaged())?;
+        header.fetched_at = validators.fetched_at;
+        header.max_age = validators.max_age;
+        header.etag = validators.etag.clone();
+        header.last_modified = validators.last_modified.clone();
+        let mut updated = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        updated.extend_from_slice(&bytes[newline..]);
+        self.write_atomically(&path, &updated)
     }
 
     /// Where the core metadata of the file with `hash` (`sha256:...`) is
@@ -213,7 +356,8 @@ impl Cache {
 
 /// A file as the cache stores it: a JSON array, not an object, because
 /// the keys would be most of the bytes a warm audit reads and parses.
-#[derive(Serialize, Deserialize)]
+/// [`Grouping::push`] writes the same array from a borrowed file.
+#[derive(Deserialize)]
 struct StoredFile(
     String,
     String,
@@ -224,21 +368,6 @@ struct StoredFile(
     Option<u64>,
     Option<String>,
 );
-
-impl From<&DistFile> for StoredFile {
-    fn from(file: &DistFile) -> StoredFile {
-        StoredFile(
-            file.filename.clone(),
-            file.url.clone(),
-            file.hashes.clone(),
-            file.requires_python.clone(),
-            file.yanked.clone(),
-            file.core_metadata,
-            file.size,
-            file.upload_time.clone(),
-        )
-    }
-}
 
 impl From<StoredFile> for DistFile {
     fn from(stored: StoredFile) -> DistFile {
@@ -292,23 +421,32 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
+    fn stored(project: Option<&str>, files: &[DistFile]) -> StoredPage {
+        let all = VersionFilter::all();
+        let mut grouping = Grouping::new(project, &all, true);
+        for file in files {
+            grouping.push(&FileView::from(file));
+        }
+        grouping.finish().unwrap().0
+    }
+
     #[test]
     fn round_trip_and_freshness() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path().to_path_buf());
         let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
         assert!(cache.load(&url, &VersionFilter::all()).is_none());
-        let mut entry = Entry::new(Answer::NotFound);
-        cache.store(&url, Some("demo"), &entry).unwrap();
+        let mut validators = Validators::new();
+        cache.store(&url, &validators, None).unwrap();
         let loaded = cache.load(&url, &VersionFilter::all()).unwrap();
         assert_eq!(loaded.answer, Answer::NotFound);
-        assert!(loaded.is_fresh(Duration::from_secs(600)));
-        assert!(!loaded.is_fresh(Duration::ZERO));
-        entry.max_age = Some(0);
-        assert!(!entry.is_fresh(Duration::from_secs(600)));
-        entry.fetched_at -= 100;
-        entry.max_age = None;
-        assert!(!entry.is_fresh(Duration::from_secs(60)));
+        assert!(loaded.validators.is_fresh(Duration::from_secs(600)));
+        assert!(!loaded.validators.is_fresh(Duration::ZERO));
+        validators.max_age = Some(0);
+        assert!(!validators.is_fresh(Duration::from_secs(600)));
+        validators.fetched_at -= 100;
+        validators.max_age = None;
+        assert!(!validators.is_fresh(Duration::from_secs(60)));
     }
 
     #[test]
@@ -316,11 +454,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path().to_path_buf());
         let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
-        cache
-            .store(&url, Some("demo"), &Entry::new(Answer::NotFound))
-            .unwrap();
+        cache.store(&url, &Validators::new(), None).unwrap();
         std::fs::write(cache.path_of(&url), b"{\"fetched_at\":").unwrap();
         assert!(cache.load(&url, &VersionFilter::all()).is_none());
+        assert!(cache.revalidate(&url, &Validators::new()).is_err());
     }
 
     fn file(filename: &str) -> DistFile {
@@ -337,21 +474,85 @@ mod tests {
     }
 
     #[test]
+    fn every_field_survives_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path().to_path_buf());
+        let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
+        let full = DistFile {
+            hashes: [("sha256".to_string(), "ab".to_string())].into(),
+            requires_python: Some(">=3.8, <4".into()),
+            yanked: Some("broken \"build\"".into()),
+            core_metadata: true,
+            size: Some(1234),
+            upload_time: Some("2024-01-01T00:00:00Z".into()),
+            ..file("demo-1.0-py3-none-any.whl")
+        };
+        let yanked_without_reason = DistFile {
+            yanked: Some(String::new()),
+            ..file("demo-1.0.tar.gz")
+        };
+        let files = [full, yanked_without_reason, file("demo-2.0.tar.gz")];
+        cache
+            .store(
+                &url,
+                &Validators::new(),
+                Some(&stored(Some("demo"), &files)),
+            )
+            .unwrap();
+        let Answer::Found(read) = cache.load(&url, &VersionFilter::all()).unwrap().answer else {
+            panic!("found");
+        };
+        assert_eq!(read.files, files);
+    }
+
+    #[test]
+    fn revalidating_keeps_the_files_and_takes_the_new_validators() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path().to_path_buf());
+        let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
+        let files = [file("demo-1.0.tar.gz"), file("demo-2.0.tar.gz")];
+        let old = Validators {
+            fetched_at: 1,
+            etag: Some("\"old\"".into()),
+            ..Validators::new()
+        };
+        cache
+            .store(&url, &old, Some(&stored(Some("demo"), &files)))
+            .unwrap();
+        let new = Validators {
+            etag: Some("\"new\"".into()),
+            max_age: Some(60),
+            ..Validators::new()
+        };
+        cache.revalidate(&url, &new).unwrap();
+        let entry = cache.load(&url, &VersionFilter::all()).unwrap();
+        assert_eq!(entry.validators, new);
+        assert_eq!(
+            entry.answer,
+            Answer::Found(ProjectPage {
+                files: files.to_vec(),
+                omitted_versions: Vec::new(),
+            })
+        );
+    }
+
+    #[test]
     fn a_filtered_read_returns_the_wanted_releases_and_names_the_others() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path().to_path_buf());
         let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
-        let page = ProjectPage {
-            files: vec![
-                file("demo-1.0.tar.gz"),
-                file("demo-1.0-py3-none-any.whl"),
-                file("demo-2.0-py3-none-any.whl"),
-                file("unrelated-name.zip"),
-            ],
-            omitted_versions: Vec::new(),
-        };
+        let files = [
+            file("demo-1.0.tar.gz"),
+            file("demo-2.0-py3-none-any.whl"),
+            file("demo-1.0-py3-none-any.whl"),
+            file("unrelated-name.zip"),
+        ];
         cache
-            .store(&url, Some("demo"), &Entry::new(Answer::Found(page.clone())))
+            .store(
+                &url,
+                &Validators::new(),
+                Some(&stored(Some("demo"), &files)),
+            )
             .unwrap();
         let pin = VersionFilter::admitted_by(vec!["==1.0".parse().unwrap()]);
         let Answer::Found(read) = cache.load(&url, &pin).unwrap().answer else {
@@ -371,7 +572,46 @@ mod tests {
         let Answer::Found(all) = cache.load(&url, &VersionFilter::all()).unwrap().answer else {
             panic!("found");
         };
-        assert_eq!(all.files.len(), page.files.len());
+        assert_eq!(all.files.len(), files.len());
         assert!(all.omitted_versions.is_empty());
+    }
+
+    #[test]
+    fn grouping_gives_the_wanted_files_in_page_order() {
+        let files = [
+            file("Demo-1.0.tar.gz"),
+            file("demo-2.0rc1-py3-none-any.whl"),
+            file("demo-1.0-py3-none-any.whl"),
+            file("demo-2.0RC1.tar.gz"),
+            file("other-1.0.tar.gz"),
+        ];
+        let pin = VersionFilter::admitted_by(vec!["==1.0".parse().unwrap()]);
+        let mut grouping = Grouping::new(Some("demo"), &pin, true);
+        for file in &files {
+            grouping.push(&FileView::from(file));
+        }
+        let (stored, page) = grouping.finish().unwrap();
+        let names: Vec<&str> = page.files.iter().map(|f| f.filename.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Demo-1.0.tar.gz",
+                "demo-1.0-py3-none-any.whl",
+                "other-1.0.tar.gz"
+            ]
+        );
+        assert_eq!(page.omitted_versions, ["2.0rc1"]);
+        // Both spellings of 2.0rc1 are one release; the other project's
+        // file has no version and is a group of its own.
+        let versions: Vec<&str> = stored.releases.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(versions, ["", "1.0", "2.0rc1"]);
+        let names_only = VersionFilter::names_only();
+        let mut grouping = Grouping::new(Some("demo"), &names_only, false);
+        for file in &files {
+            grouping.push(&FileView::from(file));
+        }
+        let (stored, page) = grouping.finish().unwrap();
+        assert!(page.files.is_empty() && stored.data.is_empty());
+        assert_eq!(page.omitted_versions, ["", "1.0", "2.0rc1"]);
     }
 }

@@ -35,37 +35,73 @@ const SDIST_SUFFIXES: &[&str] = &[".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tg
 /// other projects, eggs, installers and unparsable versions give `None`,
 /// which is also how pip skips them.
 pub fn parse(filename: &str, project: &str) -> Option<DistFilename> {
+    let (version, tags) = split(filename, project)?;
+    let version = Version::from_str(version).ok()?;
+    let kind = match tags {
+        Some([python, abi, platform]) => {
+            let tags = |part: &str| part.split('.').map(str::to_string).collect::<Vec<_>>();
+            DistKind::Wheel(WheelTags {
+                python: tags(python),
+                abi: tags(abi),
+                platform: tags(platform),
+            })
+        }
+        None => DistKind::Sdist,
+    };
+    Some(DistFilename { version, kind })
+}
+
+/// The version text of `filename` as a distribution of `project`, not yet
+/// parsed: grouping a big page by release reads thousands of names, and
+/// most of the cost of [`parse`] is in what this leaves out.
+pub fn version_text<'a>(filename: &'a str, project: &str) -> Option<&'a str> {
+    split(filename, project).map(|(version, _)| version)
+}
+
+/// The version text and, for a wheel, its three tag parts.
+fn split<'a>(filename: &'a str, project: &str) -> Option<(&'a str, Option<[&'a str; 3]>)> {
     if let Some(stem) = filename.strip_suffix(".whl") {
-        let parts: Vec<&str> = stem.split('-').collect();
-        if !(parts.len() == 5 || parts.len() == 6) || canonical_name(parts[0]) != project {
+        let mut parts = stem.split('-');
+        let (name, version) = (parts.next()?, parts.next()?);
+        let rest: Vec<&str> = parts.collect();
+        // name-version[-build]-python-abi-platform
+        if !(rest.len() == 3 || rest.len() == 4) || !is_named(name, project) {
             return None;
         }
-        let version = Version::from_str(parts[1]).ok()?;
-        let tags = |part: &str| part.split('.').map(str::to_string).collect::<Vec<_>>();
-        let n = parts.len();
-        return Some(DistFilename {
-            version,
-            kind: DistKind::Wheel(WheelTags {
-                python: tags(parts[n - 3]),
-                abi: tags(parts[n - 2]),
-                platform: tags(parts[n - 1]),
-            }),
-        });
+        let n = rest.len();
+        let tags = [rest[n - 3], rest[n - 2], rest[n - 1]];
+        // The version must parse, as in `parse`, for a name to be a wheel.
+        Version::from_str(version).ok()?;
+        return Some((version, Some(tags)));
     }
-    let lower = filename.to_ascii_lowercase();
-    let suffix = SDIST_SUFFIXES.iter().find(|s| lower.ends_with(*s))?;
+    let suffix = SDIST_SUFFIXES.iter().find(|suffix| {
+        filename.len() >= suffix.len()
+            && filename.is_char_boundary(filename.len() - suffix.len())
+            && filename[filename.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    })?;
     let stem = &filename[..filename.len() - suffix.len()];
     // Old sdists put dashes in the name (`python-dateutil-2.8.2`), so try
     // every dash as the separator, as pip does with the known project name.
     stem.match_indices('-').find_map(|(at, _)| {
-        (canonical_name(&stem[..at]) == project)
-            .then(|| Version::from_str(&stem[at + 1..]).ok())
-            .flatten()
-            .map(|version| DistFilename {
-                version,
-                kind: DistKind::Sdist,
-            })
+        let version = &stem[at + 1..];
+        (is_named(&stem[..at], project) && Version::from_str(version).is_ok())
+            .then_some((version, None))
     })
+}
+
+/// Whether `name` normalizes to `project` (already normalized), without
+/// building the normalized name.
+fn is_named(name: &str, project: &str) -> bool {
+    if name.len() == project.len()
+        && name
+            .bytes()
+            .zip(project.bytes())
+            .all(|(a, b)| a.to_ascii_lowercase() == b || (b == b'-' && matches!(a, b'_' | b'.')))
+    {
+        return true;
+    }
+    // Runs of separators and non-ASCII case folding: the general rule.
+    canonical_name(name) == project
 }
 
 #[cfg(test)]
@@ -94,6 +130,33 @@ mod tests {
         assert_eq!(sdist.kind, DistKind::Sdist);
         assert_eq!(sdist.version.to_string(), "2.8.2");
         assert!(parse("Django-4.2.zip", "django").is_some());
+    }
+
+    #[test]
+    fn version_texts_are_read_without_parsing_the_rest() {
+        assert_eq!(
+            version_text("torch-2.1.0+cu121-cp311-cp311-linux_x86_64.whl", "torch"),
+            Some("2.1.0+cu121")
+        );
+        assert_eq!(
+            version_text("Python_Dateutil-2.8.2.TAR.GZ", "python-dateutil"),
+            Some("2.8.2")
+        );
+        assert_eq!(
+            version_text("zope.interface-6.0.zip", "zope-interface"),
+            Some("6.0")
+        );
+        // Runs of separators take the general rule.
+        assert_eq!(version_text("a__b-1.0.tar.gz", "a-b"), Some("1.0"));
+        assert_eq!(
+            version_text("numpy-1.0-cp39-cp39-win_amd64.whl", "scipy"),
+            None
+        );
+        assert_eq!(
+            version_text("numpy-x-cp39-cp39-win_amd64.whl", "numpy"),
+            None
+        );
+        assert_eq!(version_text("numpy-1.0.exe", "numpy"), None);
     }
 
     #[test]
