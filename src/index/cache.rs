@@ -8,12 +8,14 @@
 //! reader sees the old entry or the new one, never half of one.
 //! Credentials never reach the cache: keys and stored URLs are public.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::Url;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::index::page::{self, DistFile, FileView, ProjectPage, VersionFilter};
@@ -90,32 +92,53 @@ pub struct Grouping<'f> {
     project: Option<&'f str>,
     filter: &'f VersionFilter,
     serialize: bool,
-    releases: BTreeMap<String, Release>,
-    /// The last file's version text and release key: a release's files are
-    /// mostly listed together, so most names are not parsed twice.
-    last: Option<(String, String)>,
+    releases: Vec<Release>,
+    by_key: FxHashMap<String, usize>,
+    /// The last file's version text and release: a release's files are
+    /// mostly listed together, so most names are looked up only once.
+    last: Option<(String, usize)>,
+    /// Every file as the cache stores it, in page order; each release
+    /// knows its files' spans, and they are put together at the end.
+    data: Vec<u8>,
     wanted: Vec<DistFile>,
     failed: Option<serde_json::Error>,
 }
 
-#[derive(Default)]
 struct Release {
+    key: String,
     wanted: bool,
-    /// The release's files as a JSON array, not yet closed.
-    data: Vec<u8>,
+    /// Where this release's files are in `data`; adjacent files share one.
+    spans: Vec<(usize, usize)>,
+}
+
+/// A file's hashes, written as the JSON object a `BTreeMap` reads back.
+struct HashMapOf<'a, 'b>(&'b [(Cow<'a, str>, Cow<'a, str>)]);
+
+impl Serialize for HashMapOf<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(algorithm, digest)| (algorithm, digest)))
+    }
 }
 
 impl<'f> Grouping<'f> {
     /// `project` names the project the files belong to (`None` for a
     /// find-links page, whose files then form one group); `serialize` is
-    /// false when nothing will be stored.
-    pub fn new(project: Option<&'f str>, filter: &'f VersionFilter, serialize: bool) -> Self {
+    /// false when nothing will be stored; `size_hint` is about how many
+    /// bytes the page has (what is stored is smaller).
+    pub fn new(
+        project: Option<&'f str>,
+        filter: &'f VersionFilter,
+        serialize: bool,
+        size_hint: usize,
+    ) -> Self {
         Grouping {
             project,
             filter,
             serialize,
-            releases: BTreeMap::new(),
+            releases: Vec::new(),
+            by_key: FxHashMap::default(),
             last: None,
+            data: Vec::with_capacity(if serialize { size_hint } else { 0 }),
             wanted: Vec::new(),
             failed: None,
         }
@@ -126,65 +149,97 @@ impl<'f> Grouping<'f> {
             .project
             .and_then(|project| crate::index::filename::version_text(&file.filename, project))
             .unwrap_or("");
-        let key = match &self.last {
-            Some((last_text, key)) if last_text == text => key.clone(),
+        let release = match &self.last {
+            Some((last_text, release)) if last_text == text => *release,
             _ => {
                 let key = if text.is_empty() {
                     String::new()
                 } else {
                     page::normalized_version(text)
                 };
-                self.last = Some((text.to_string(), key.clone()));
-                key
+                let release = match self.by_key.get(&key) {
+                    Some(&release) => release,
+                    None => {
+                        self.releases.push(Release {
+                            wanted: self.filter.wants(&key),
+                            key: key.clone(),
+                            spans: Vec::new(),
+                        });
+                        self.by_key.insert(key, self.releases.len() - 1);
+                        self.releases.len() - 1
+                    }
+                };
+                self.last = Some((text.to_string(), release));
+                release
             }
         };
-        let filter = self.filter;
-        let release = self.releases.entry(key).or_insert_with_key(|key| Release {
-            wanted: filter.wants(key),
-            data: Vec::new(),
-        });
+        let release = &mut self.releases[release];
         if release.wanted {
             self.wanted.push(file.to_dist_file());
         }
         if self.serialize {
-            release
-                .data
-                .push(if release.data.is_empty() { b'[' } else { b',' });
+            // A file right after one of its release's joins that span.
+            let joins = release
+                .spans
+                .last()
+                .is_some_and(|&(_, end)| end == self.data.len());
+            if joins {
+                self.data.push(b',');
+            }
+            let start = self.data.len();
             let stored = (
                 &file.filename,
                 &file.url,
-                &file.hashes,
+                HashMapOf(&file.hashes),
                 &file.requires_python,
                 &file.yanked,
                 file.core_metadata,
                 file.size,
                 &file.upload_time,
             );
-            if let Err(err) = serde_json::to_writer(&mut release.data, &stored) {
+            if let Err(err) = serde_json::to_writer(&mut self.data, &stored) {
                 self.failed.get_or_insert(err);
+            }
+            match release.spans.last_mut() {
+                Some((_, end)) if joins => *end = self.data.len(),
+                _ => release.spans.push((start, self.data.len())),
             }
         }
     }
 
     /// What to store, and the files the filter wants (in page order) with
     /// the versions it does not.
-    pub fn finish(self) -> Result<(StoredPage, ProjectPage), serde_json::Error> {
+    pub fn finish(mut self) -> Result<(StoredPage, ProjectPage), serde_json::Error> {
         if let Some(err) = self.failed {
             return Err(err);
         }
+        self.releases.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         let mut stored = StoredPage::default();
+        if self.serialize {
+            // The files, a comma between spans and brackets around each release.
+            let spans: usize = self.releases.iter().map(|r| r.spans.len()).sum();
+            stored
+                .data
+                .reserve(self.data.len() + spans + 2 * self.releases.len());
+        }
         let mut omitted_versions = Vec::new();
-        for (version, release) in self.releases {
+        for release in self.releases {
             if !release.wanted {
-                omitted_versions.push(version.clone());
+                omitted_versions.push(release.key.clone());
             }
             if self.serialize {
                 let start = stored.data.len() as u64;
-                stored.data.extend_from_slice(&release.data);
+                stored.data.push(b'[');
+                for (at, (from, to)) in release.spans.into_iter().enumerate() {
+                    if at > 0 {
+                        stored.data.push(b',');
+                    }
+                    stored.data.extend_from_slice(&self.data[from..to]);
+                }
                 stored.data.push(b']');
                 stored
                     .releases
-                    .push((version, start, stored.data.len() as u64 - start));
+                    .push((release.key, start, stored.data.len() as u64 - start));
             }
         }
         Ok((
@@ -423,7 +478,7 @@ mod tests {
 
     fn stored(project: Option<&str>, files: &[DistFile]) -> StoredPage {
         let all = VersionFilter::all();
-        let mut grouping = Grouping::new(project, &all, true);
+        let mut grouping = Grouping::new(project, &all, true, 0);
         for file in files {
             grouping.push(&FileView::from(file));
         }
@@ -586,7 +641,7 @@ mod tests {
             file("other-1.0.tar.gz"),
         ];
         let pin = VersionFilter::admitted_by(vec!["==1.0".parse().unwrap()]);
-        let mut grouping = Grouping::new(Some("demo"), &pin, true);
+        let mut grouping = Grouping::new(Some("demo"), &pin, true, 0);
         for file in &files {
             grouping.push(&FileView::from(file));
         }
@@ -606,7 +661,7 @@ mod tests {
         let versions: Vec<&str> = stored.releases.iter().map(|r| r.0.as_str()).collect();
         assert_eq!(versions, ["", "1.0", "2.0rc1"]);
         let names_only = VersionFilter::names_only();
-        let mut grouping = Grouping::new(Some("demo"), &names_only, false);
+        let mut grouping = Grouping::new(Some("demo"), &names_only, false, 0);
         for file in &files {
             grouping.push(&FileView::from(file));
         }

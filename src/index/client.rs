@@ -669,7 +669,8 @@ impl IndexClient {
                         .get(CONTENT_TYPE)
                         .and_then(|value| value.to_str().ok())
                         .is_some_and(|value| value.contains("json"));
-                    let mut grouping = Grouping::new(project, filter, self.cache.is_some());
+                    let mut grouping =
+                        Grouping::new(project, filter, self.cache.is_some(), body.len());
                     if is_json {
                         page::parse_json(&body, &base, |file| grouping.push(&file))
                             .map_err(|err| malformed(err.to_string()))?;

@@ -124,7 +124,8 @@ pub struct FileView<'a> {
     pub filename: Cow<'a, str>,
     /// Absolute, without fragment, as [`DistFile::url`].
     pub url: Cow<'a, str>,
-    pub hashes: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    /// Algorithm → hex digest, in the page's order.
+    pub hashes: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     pub requires_python: Option<Cow<'a, str>>,
     pub yanked: Option<Cow<'a, str>>,
     pub core_metadata: bool,
@@ -226,6 +227,31 @@ impl<'de: 'a, 'a> Deserialize<'de> for Yanked<'a> {
     }
 }
 
+/// A file's `hashes` map, kept as a list: a map per file would cost an
+/// allocation per file of a page that is mostly only stored.
+#[derive(Default)]
+struct Hashes<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Hashes<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Hashes<'a>, D::Error> {
+        struct HashesVisitor;
+        impl<'de> Visitor<'de> for HashesVisitor {
+            type Value = Hashes<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of hashes")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Hashes<'de>, A::Error> {
+                let mut hashes = Vec::new();
+                while let Some((algorithm, digest)) = map.next_entry::<Text<'de>, Text<'de>>()? {
+                    hashes.push((algorithm.0, digest.0));
+                }
+                Ok(Hashes(hashes))
+            }
+        }
+        deserializer.deserialize_map(HashesVisitor)
+    }
+}
+
 /// PEP 658/714 metadata: `true`/`false` or a map of hashes, of which only
 /// the presence matters.
 #[derive(Default)]
@@ -261,7 +287,7 @@ struct JsonFile<'a> {
     #[serde(borrow)]
     url: Text<'a>,
     #[serde(default, borrow)]
-    hashes: BTreeMap<Text<'a>, Text<'a>>,
+    hashes: Hashes<'a>,
     #[serde(default, borrow, rename = "requires-python")]
     requires_python: Option<Text<'a>>,
     #[serde(default, borrow)]
@@ -343,7 +369,7 @@ impl<'de, F: FnMut(FileView<'de>)> Visitor<'de> for FilesSeed<'_, F> {
             (self.each)(FileView {
                 filename: file.filename.0,
                 url,
-                hashes: file.hashes.into_iter().map(|(k, v)| (k.0, v.0)).collect(),
+                hashes: file.hashes.0,
                 requires_python: file
                     .requires_python
                     .map(|text| text.0)
@@ -382,7 +408,8 @@ fn resolve<'a>(base: &Url, href: Cow<'a, str>) -> Option<Cow<'a, str>> {
 /// Whether the URL parser would give `url` back unchanged: an http(s) URL
 /// with a plain lower-case host name (no port, credentials, IP address or
 /// international name), and a path without dot segments, query or any
-/// character it would escape. Anything else takes the parser's path.
+/// character it would escape. Anything else takes the parser's path. This
+/// runs for every file of every page, so it is one pass over the bytes.
 fn is_normalized_absolute(url: &str) -> bool {
     let Some(rest) = url
         .strip_prefix("https://")
@@ -394,7 +421,11 @@ fn is_normalized_absolute(url: &str) -> bool {
         return false;
     };
     let (host, path) = rest.split_at(slash);
-    let plain_host = !host.is_empty()
+    is_plain_host(host) && is_plain_path(path.as_bytes())
+}
+
+fn is_plain_host(host: &str) -> bool {
+    !host.is_empty()
         && host
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
@@ -404,15 +435,18 @@ fn is_normalized_absolute(url: &str) -> bool {
         && host
             .rsplit('.')
             .next()
-            .is_some_and(|last| !last.starts_with(|c: char| c.is_ascii_digit()));
-    if !plain_host {
-        return false;
-    }
-    let bytes = path.as_bytes();
-    let plain_characters = bytes.iter().enumerate().all(|(at, &b)| {
-        b.is_ascii_alphanumeric()
+            .is_some_and(|last| !last.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// Bytes a path keeps as they are (besides `%` with two hex digits).
+const PLAIN_PATH: [bool; 256] = {
+    let mut plain = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        plain[b] = c.is_ascii_alphanumeric()
             || matches!(
-                b,
+                c,
                 b'-' | b'.'
                     | b'_'
                     | b'~'
@@ -429,17 +463,43 @@ fn is_normalized_absolute(url: &str) -> bool {
                     | b':'
                     | b'@'
                     | b'/'
-            )
-            || (b == b'%'
-                && bytes.get(at + 1).is_some_and(u8::is_ascii_hexdigit)
-                && bytes.get(at + 2).is_some_and(u8::is_ascii_hexdigit))
-    });
-    // `%2e` is a dot to the parser, so it could make a dot segment.
-    plain_characters
-        && !path
-            .split('/')
-            .any(|segment| segment == "." || segment == "..")
-        && !path.to_ascii_lowercase().contains("%2e")
+            );
+        b += 1;
+    }
+    plain
+};
+
+/// `path` starts with `/`.
+fn is_plain_path(path: &[u8]) -> bool {
+    let mut at = 0;
+    while at < path.len() {
+        match path[at] {
+            // `%2e` is a dot to the parser, so it could make a dot segment.
+            b'%' => match path.get(at + 1..at + 3) {
+                Some([high, low])
+                    if high.is_ascii_hexdigit()
+                        && low.is_ascii_hexdigit()
+                        && !(*high == b'2' && low.eq_ignore_ascii_case(&b'e')) =>
+                {
+                    at += 3
+                }
+                _ => return false,
+            },
+            b'.' if at > 0 && path[at - 1] == b'/' => {
+                let end = path[at..]
+                    .iter()
+                    .position(|&b| b == b'/')
+                    .map_or(path.len(), |i| at + i);
+                if matches!(&path[at..end], b"." | b"..") {
+                    return false;
+                }
+                at += 1;
+            }
+            b if PLAIN_PATH[usize::from(b)] => at += 1,
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Parse a PEP 691 JSON page fetched from `base` (used for relative URLs),

@@ -487,7 +487,7 @@ mod tests {
         let mut fetched = Fetched::default();
         for (project, filter) in projects_to_fetch(&set, &target) {
             // As the client hands pages over: filtered by what is wanted.
-            let mut grouping = Grouping::new(Some(&project), &filter, false);
+            let mut grouping = Grouping::new(Some(&project), &filter, false, 0);
             for file in &page.files {
                 grouping.push(&FileView::from(file));
             }
