@@ -438,6 +438,11 @@ fn is_plain_host(host: &str) -> bool {
             .is_some_and(|last| !last.starts_with(|c: char| c.is_ascii_digit()))
 }
 
+/// Whether a segment of `path` starts with a dot (`/.`).
+fn contains_dot_segment_start(path: &[u8]) -> bool {
+    path.windows(2).any(|pair| pair == b"/.")
+}
+
 /// Bytes a path keeps as they are (besides `%` with two hex digits).
 const PLAIN_PATH: [bool; 256] = {
     let mut plain = [false; 256];
@@ -471,6 +476,11 @@ const PLAIN_PATH: [bool; 256] = {
 
 /// `path` starts with `/`.
 fn is_plain_path(path: &[u8]) -> bool {
+    // Most paths have neither escapes nor segments that start with a dot:
+    // a branch-free look at each byte settles those.
+    if path.iter().all(|&b| PLAIN_PATH[usize::from(b)]) && !contains_dot_segment_start(path) {
+        return true;
+    }
     let mut at = 0;
     while at < path.len() {
         match path[at] {
