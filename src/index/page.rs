@@ -823,6 +823,7 @@ mod tests {
             "https://files.invalid/a/b.whl",
             "http://files.invalid/packages/ab/cd/x-1.0%2Bcpu-py3-none-any.whl",
             "https://a-b.c0.invalid/~x/@y/;z=1/",
+            "https://files.invalid/.well-known/..x/a.whl",
         ] {
             assert!(is_normalized_absolute(url), "{url}");
         }
@@ -836,6 +837,7 @@ mod tests {
             "https://1.2.3/a",
             "https://xn--nxasmq6b.invalid/a",
             "https://files.invalid/a/../b",
+            "https://files.invalid/a/.",
             "https://files.invalid/a/%2E%2e/b",
             "https://files.invalid/a b",
             "https://files.invalid/a?b=c",
