@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, IoSlice, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -76,13 +76,35 @@ pub struct Entry {
 }
 
 /// A page's files grouped by release and serialized as an entry keeps
-/// them, built by a [`Grouping`].
+/// them, built by a [`Grouping`]: the files stay where grouping wrote
+/// them, in page order, and the entry is written from the pieces, so a
+/// page of megabytes is not copied once more to put its releases in order.
 #[derive(Debug, Default)]
 pub struct StoredPage {
-    /// Each release's version, and the offset and length of its files in
-    /// `data`.
+    /// Each release's version, and the offset and length of its files
+    /// after the header.
     releases: Vec<(String, u64, u64)>,
+    /// Each release's pieces of `data`, in the order of `releases`.
+    spans: Vec<Vec<(usize, usize)>>,
     data: Vec<u8>,
+}
+
+impl StoredPage {
+    /// The entry's bytes after the header: each release as a JSON array.
+    fn parts(&self) -> Vec<IoSlice<'_>> {
+        let mut parts = Vec::new();
+        for spans in &self.spans {
+            parts.push(IoSlice::new(b"["));
+            for (at, &(from, to)) in spans.iter().enumerate() {
+                if at > 0 {
+                    parts.push(IoSlice::new(b","));
+                }
+                parts.push(IoSlice::new(&self.data[from..to]));
+            }
+            parts.push(IoSlice::new(b"]"));
+        }
+        parts
+    }
 }
 
 /// A page being grouped by release while it is read: what the cache will
@@ -215,33 +237,27 @@ impl<'f> Grouping<'f> {
         }
         self.releases.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         let mut stored = StoredPage::default();
-        if self.serialize {
-            // The files, a comma between spans and brackets around each release.
-            let spans: usize = self.releases.iter().map(|r| r.spans.len()).sum();
-            stored
-                .data
-                .reserve(self.data.len() + spans + 2 * self.releases.len());
-        }
         let mut omitted_versions = Vec::new();
+        let mut offset = 0u64;
         for release in self.releases {
             if !release.wanted {
                 omitted_versions.push(release.key.clone());
             }
             if self.serialize {
-                let start = stored.data.len() as u64;
-                stored.data.push(b'[');
-                for (at, (from, to)) in release.spans.into_iter().enumerate() {
-                    if at > 0 {
-                        stored.data.push(b',');
-                    }
-                    stored.data.extend_from_slice(&self.data[from..to]);
-                }
-                stored.data.push(b']');
-                stored
-                    .releases
-                    .push((release.key, start, stored.data.len() as u64 - start));
+                // Brackets around the release, a comma between its pieces.
+                let length = 2
+                    + release.spans.len().saturating_sub(1)
+                    + release
+                        .spans
+                        .iter()
+                        .map(|(from, to)| to - from)
+                        .sum::<usize>();
+                stored.releases.push((release.key, offset, length as u64));
+                stored.spans.push(release.spans);
+                offset += length as u64;
             }
         }
+        stored.data = self.data;
         Ok((
             stored,
             ProjectPage {
@@ -347,10 +363,13 @@ impl Cache {
             found: page.is_some(),
             releases: page.map(|page| page.releases.clone()).unwrap_or_default(),
         };
-        let mut bytes = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
-        bytes.push(b'\n');
-        bytes.extend_from_slice(page.map_or(&[][..], |page| &page.data));
-        self.write_atomically(&self.path_of(url), &bytes)
+        let mut line = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        let mut parts = vec![IoSlice::new(&line)];
+        if let Some(page) = page {
+            parts.extend(page.parts());
+        }
+        self.write_parts_atomically(&self.path_of(url), &mut parts)
     }
 
     /// Give an entry new validators (the index answered "not modified"),
@@ -389,6 +408,15 @@ impl Cache {
     }
 
     pub fn write_atomically(&self, path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+        self.write_parts_atomically(path, &mut [IoSlice::new(bytes)])
+    }
+
+    /// Write `parts` one after the other as the file at `path`.
+    fn write_parts_atomically(
+        &self,
+        path: &std::path::Path,
+        parts: &mut [IoSlice<'_>],
+    ) -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir)?;
         // The process id and a counter keep temporary names apart between
@@ -398,7 +426,20 @@ impl Cache {
         let temporary = dir.join(format!(".tmp-{}-{unique}", std::process::id()));
         // No fsync: the rename keeps readers from seeing half an entry, and
         // an entry a crash damaged is only a cache miss.
-        let written = std::fs::File::create(&temporary).and_then(|mut file| file.write_all(bytes));
+        let written = std::fs::File::create(&temporary).and_then(|mut file| {
+            let mut rest = parts;
+            while !rest.is_empty() {
+                // At most IOV_MAX pieces per call; the kernel takes fewer.
+                let count = rest.len().min(1024);
+                match file.write_vectored(&rest[..count]) {
+                    Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                    Ok(written) => IoSlice::advance_slices(&mut rest, written),
+                    Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(err) => return Err(err),
+                }
+            }
+            Ok(())
+        });
         match written.and_then(|()| std::fs::rename(&temporary, path)) {
             Ok(()) => Ok(()),
             Err(err) => {
@@ -666,7 +707,7 @@ mod tests {
             grouping.push(&FileView::from(file));
         }
         let (stored, page) = grouping.finish().unwrap();
-        assert!(page.files.is_empty() && stored.data.is_empty());
+        assert!(page.files.is_empty() && stored.parts().is_empty());
         assert_eq!(page.omitted_versions, ["", "1.0", "2.0rc1"]);
     }
 }

@@ -683,6 +683,9 @@ impl IndexClient {
                     let (stored, found) = grouping
                         .finish()
                         .map_err(|err| malformed(err.to_string()))?;
+                    // Nothing borrows the page any more: its megabytes go
+                    // before the entry is written.
+                    drop(body);
                     let mut validators = Validators::new();
                     refresh_validators(&mut validators, &headers);
                     if let Some(cache) = &self.cache {
