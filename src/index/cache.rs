@@ -8,7 +8,6 @@
 //! reader sees the old entry or the new one, never half of one.
 //! Credentials never reach the cache: keys and stored URLs are public.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, IoSlice, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -123,7 +122,6 @@ pub struct Grouping<'f> {
     /// knows its files' spans, and they are put together at the end.
     data: Vec<u8>,
     wanted: Vec<DistFile>,
-    failed: Option<serde_json::Error>,
 }
 
 struct Release {
@@ -133,13 +131,94 @@ struct Release {
     spans: Vec<(usize, usize)>,
 }
 
-/// A file's hashes, written as the JSON object a `BTreeMap` reads back.
-struct HashMapOf<'a, 'b>(&'b [(Cow<'a, str>, Cow<'a, str>)]);
-
-impl Serialize for HashMapOf<'_, '_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(algorithm, digest)| (algorithm, digest)))
+/// Write `file` as the JSON array a [`StoredFile`] reads back. Written by
+/// hand rather than through serde: this runs for every file of every page
+/// fetched, and nearly none of their strings needs an escape.
+fn write_stored_file(out: &mut Vec<u8>, file: &FileView<'_>) {
+    out.push(b'[');
+    write_json_str(out, &file.filename);
+    out.push(b',');
+    write_json_str(out, &file.url);
+    out.extend_from_slice(b",{");
+    for (at, (algorithm, digest)) in file.hashes.iter().enumerate() {
+        if at > 0 {
+            out.push(b',');
+        }
+        write_json_str(out, algorithm);
+        out.push(b':');
+        write_json_str(out, digest);
     }
+    out.extend_from_slice(b"},");
+    write_json_option(out, file.requires_python.as_deref());
+    out.push(b',');
+    write_json_option(out, file.yanked.as_deref());
+    out.push(b',');
+    out.extend_from_slice(if file.core_metadata {
+        b"true,"
+    } else {
+        b"false,"
+    });
+    match file.size {
+        Some(size) => write_decimal(out, size),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b',');
+    write_json_option(out, file.upload_time.as_deref());
+    out.push(b']');
+}
+
+fn write_json_option(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(text) => write_json_str(out, text),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it. Whether it
+/// needs an escape at all is checked without a branch per byte, so the
+/// common case is one copy.
+fn write_json_str(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    let plain = text.bytes().fold(true, |plain, b| {
+        plain & (b >= 0x20 && b != b'"' && b != b'\\')
+    });
+    if plain {
+        out.extend_from_slice(text.as_bytes());
+    } else {
+        for b in text.bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                0..=0x1f => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 0xf)]);
+                }
+                _ => out.push(b),
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+fn write_decimal(out: &mut Vec<u8>, mut number: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (number % 10) as u8;
+        number /= 10;
+        if number == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 impl<'f> Grouping<'f> {
@@ -162,7 +241,6 @@ impl<'f> Grouping<'f> {
             last: None,
             data: Vec::with_capacity(if serialize { size_hint } else { 0 }),
             wanted: Vec::new(),
-            failed: None,
         }
     }
 
@@ -209,19 +287,7 @@ impl<'f> Grouping<'f> {
                 self.data.push(b',');
             }
             let start = self.data.len();
-            let stored = (
-                &file.filename,
-                &file.url,
-                HashMapOf(&file.hashes),
-                &file.requires_python,
-                &file.yanked,
-                file.core_metadata,
-                file.size,
-                &file.upload_time,
-            );
-            if let Err(err) = serde_json::to_writer(&mut self.data, &stored) {
-                self.failed.get_or_insert(err);
-            }
+            write_stored_file(&mut self.data, file);
             match release.spans.last_mut() {
                 Some((_, end)) if joins => *end = self.data.len(),
                 _ => release.spans.push((start, self.data.len())),
@@ -231,10 +297,7 @@ impl<'f> Grouping<'f> {
 
     /// What to store, and the files the filter wants (in page order) with
     /// the versions it does not.
-    pub fn finish(mut self) -> Result<(StoredPage, ProjectPage), serde_json::Error> {
-        if let Some(err) = self.failed {
-            return Err(err);
-        }
+    pub fn finish(mut self) -> (StoredPage, ProjectPage) {
         self.releases.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         let mut stored = StoredPage::default();
         let mut omitted_versions = Vec::new();
@@ -258,13 +321,13 @@ impl<'f> Grouping<'f> {
             }
         }
         stored.data = self.data;
-        Ok((
+        (
             stored,
             ProjectPage {
                 files: self.wanted,
                 omitted_versions,
             },
-        ))
+        )
     }
 }
 
@@ -523,7 +586,7 @@ mod tests {
         for file in files {
             grouping.push(&FileView::from(file));
         }
-        grouping.finish().unwrap().0
+        grouping.finish().0
     }
 
     #[test]
@@ -575,7 +638,11 @@ mod tests {
         let cache = Cache::at(dir.path().to_path_buf());
         let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
         let full = DistFile {
-            hashes: [("sha256".to_string(), "ab".to_string())].into(),
+            hashes: [
+                ("md5".to_string(), "ef".to_string()),
+                ("sha256".to_string(), "ab".to_string()),
+            ]
+            .into(),
             requires_python: Some(">=3.8, <4".into()),
             yanked: Some("broken \"build\"".into()),
             core_metadata: true,
@@ -599,6 +666,45 @@ mod tests {
             panic!("found");
         };
         assert_eq!(read.files, files);
+    }
+
+    proptest::proptest! {
+        /// Whatever a string holds, it is written as serde_json writes it.
+        #[test]
+        fn strings_read_back(text in proptest::prelude::any::<String>()) {
+            let mut out = Vec::new();
+            write_json_str(&mut out, &text);
+            // Byte for byte what serde_json writes, so entries do not change.
+            proptest::prop_assert_eq!(&out, &serde_json::to_vec(&text).unwrap());
+        }
+
+        #[test]
+        fn numbers_read_back(number in proptest::prelude::any::<u64>()) {
+            let mut out = Vec::new();
+            write_decimal(&mut out, number);
+            proptest::prop_assert_eq!(serde_json::from_slice::<u64>(&out).unwrap(), number);
+        }
+    }
+
+    #[test]
+    fn escapes_and_extremes_read_back() {
+        for text in [
+            "",
+            "plain",
+            "q\"uote",
+            "back\\slash",
+            "tab\tnew\nline\u{1}\u{1f}",
+            "é\u{7f}",
+        ] {
+            let mut out = Vec::new();
+            write_json_str(&mut out, text);
+            assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), text);
+        }
+        for number in [0, 9, 10, u64::MAX] {
+            let mut out = Vec::new();
+            write_decimal(&mut out, number);
+            assert_eq!(out, number.to_string().as_bytes());
+        }
     }
 
     #[test]
@@ -686,7 +792,7 @@ mod tests {
         for file in &files {
             grouping.push(&FileView::from(file));
         }
-        let (stored, page) = grouping.finish().unwrap();
+        let (stored, page) = grouping.finish();
         let names: Vec<&str> = page.files.iter().map(|f| f.filename.as_str()).collect();
         assert_eq!(
             names,
@@ -706,7 +812,7 @@ mod tests {
         for file in &files {
             grouping.push(&FileView::from(file));
         }
-        let (stored, page) = grouping.finish().unwrap();
+        let (stored, page) = grouping.finish();
         assert!(page.files.is_empty() && stored.parts().is_empty());
         assert_eq!(page.omitted_versions, ["", "1.0", "2.0rc1"]);
     }

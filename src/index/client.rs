@@ -680,9 +680,7 @@ impl IndexClient {
                             grouping.push(&FileView::from(file));
                         }
                     }
-                    let (stored, found) = grouping
-                        .finish()
-                        .map_err(|err| malformed(err.to_string()))?;
+                    let (stored, found) = grouping.finish();
                     // Nothing borrows the page any more: its megabytes go
                     // before the entry is written.
                     drop(body);

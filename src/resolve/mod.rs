@@ -491,7 +491,7 @@ mod tests {
             for file in &page.files {
                 grouping.push(&FileView::from(file));
             }
-            let (_, filtered) = grouping.finish().expect("nothing to serialize");
+            let (_, filtered) = grouping.finish();
             fetched
                 .pages
                 .insert((0, project), Ok(Answer::Found(filtered)));
