@@ -9,14 +9,15 @@
 //! Credentials never reach the cache: keys and stored URLs are public.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, IoSlice, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::Url;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::index::page::{self, DistFile, ProjectPage, VersionFilter};
+use crate::index::page::{self, DistFile, FileView, ProjectPage, VersionFilter};
 
 /// Bumped whenever [`Entry`] changes shape; old entries are then ignored.
 const LAYOUT: &str = "pages-v3";
@@ -29,28 +30,26 @@ pub enum Answer {
     NotFound,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Entry {
+/// What HTTP needs to tell whether a cached page is fresh or to
+/// revalidate it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validators {
     /// Seconds since the Unix epoch.
     pub fetched_at: u64,
     /// From `Cache-Control: max-age`; `Some(0)` for `no-cache`/`no-store`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
-    pub answer: Answer,
 }
 
-impl Entry {
-    pub fn new(answer: Answer) -> Entry {
-        Entry {
+impl Validators {
+    /// Fetched now, with no caching headers (yet).
+    pub fn new() -> Validators {
+        Validators {
             fetched_at: now(),
             max_age: None,
             etag: None,
             last_modified: None,
-            answer,
         }
     }
 
@@ -59,6 +58,276 @@ impl Entry {
     pub fn is_fresh(&self, ttl: Duration) -> bool {
         let lifetime = self.max_age.unwrap_or(ttl.as_secs());
         now().saturating_sub(self.fetched_at) < lifetime
+    }
+}
+
+impl Default for Validators {
+    fn default() -> Validators {
+        Validators::new()
+    }
+}
+
+/// A cached page, read with the files of the releases a filter wants.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub validators: Validators,
+    pub answer: Answer,
+}
+
+/// A page's files grouped by release and serialized as an entry keeps
+/// them, built by a [`Grouping`]: the files stay where grouping wrote
+/// them, in page order, and the entry is written from the pieces, so a
+/// page of megabytes is not copied once more to put its releases in order.
+#[derive(Debug, Default)]
+pub struct StoredPage {
+    /// Each release's version, and the offset and length of its files
+    /// after the header.
+    releases: Vec<(String, u64, u64)>,
+    /// Each release's pieces of `data`, in the order of `releases`.
+    spans: Vec<Vec<(usize, usize)>>,
+    data: Vec<u8>,
+}
+
+impl StoredPage {
+    /// The entry's bytes after the header: each release as a JSON array.
+    fn parts(&self) -> Vec<IoSlice<'_>> {
+        let mut parts = Vec::new();
+        for spans in &self.spans {
+            parts.push(IoSlice::new(b"["));
+            for (at, &(from, to)) in spans.iter().enumerate() {
+                if at > 0 {
+                    parts.push(IoSlice::new(b","));
+                }
+                parts.push(IoSlice::new(&self.data[from..to]));
+            }
+            parts.push(IoSlice::new(b"]"));
+        }
+        parts
+    }
+}
+
+/// A page being grouped by release while it is read: what the cache will
+/// store (unless there is no cache), and the files of the releases the
+/// caller's filter wants, which are the only ones copied out of the page.
+pub struct Grouping<'f> {
+    project: Option<&'f str>,
+    filter: &'f VersionFilter,
+    serialize: bool,
+    releases: Vec<Release>,
+    by_key: FxHashMap<String, usize>,
+    /// The last file's version text and release: a release's files are
+    /// mostly listed together, so most names are looked up only once.
+    last: Option<(String, usize)>,
+    /// Every file as the cache stores it, in page order; each release
+    /// knows its files' spans, and they are put together at the end.
+    data: Vec<u8>,
+    wanted: Vec<DistFile>,
+}
+
+struct Release {
+    key: String,
+    wanted: bool,
+    /// Where this release's files are in `data`; adjacent files share one.
+    spans: Vec<(usize, usize)>,
+}
+
+/// Write `file` as the JSON array a [`StoredFile`] reads back. Written by
+/// hand rather than through serde: this runs for every file of every page
+/// fetched, and nearly none of their strings needs an escape.
+fn write_stored_file(out: &mut Vec<u8>, file: &FileView<'_>) {
+    out.push(b'[');
+    write_json_str(out, &file.filename);
+    out.push(b',');
+    write_json_str(out, &file.url);
+    out.extend_from_slice(b",{");
+    for (at, (algorithm, digest)) in file.hashes.iter().enumerate() {
+        if at > 0 {
+            out.push(b',');
+        }
+        write_json_str(out, algorithm);
+        out.push(b':');
+        write_json_str(out, digest);
+    }
+    out.extend_from_slice(b"},");
+    write_json_option(out, file.requires_python.as_deref());
+    out.push(b',');
+    write_json_option(out, file.yanked.as_deref());
+    out.push(b',');
+    out.extend_from_slice(if file.core_metadata {
+        b"true,"
+    } else {
+        b"false,"
+    });
+    match file.size {
+        Some(size) => write_decimal(out, size),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b',');
+    write_json_option(out, file.upload_time.as_deref());
+    out.push(b']');
+}
+
+fn write_json_option(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(text) => write_json_str(out, text),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it. Whether it
+/// needs an escape at all is checked without a branch per byte, so the
+/// common case is one copy.
+fn write_json_str(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    let plain = text.bytes().fold(true, |plain, b| {
+        plain & (b >= 0x20 && b != b'"' && b != b'\\')
+    });
+    if plain {
+        out.extend_from_slice(text.as_bytes());
+    } else {
+        for b in text.bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                0..=0x1f => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 0xf)]);
+                }
+                _ => out.push(b),
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+fn write_decimal(out: &mut Vec<u8>, mut number: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (number % 10) as u8;
+        number /= 10;
+        if number == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+impl<'f> Grouping<'f> {
+    /// `project` names the project the files belong to (`None` for a
+    /// find-links page, whose files then form one group); `serialize` is
+    /// false when nothing will be stored; `size_hint` is about how many
+    /// bytes the page has (what is stored is smaller).
+    pub fn new(
+        project: Option<&'f str>,
+        filter: &'f VersionFilter,
+        serialize: bool,
+        size_hint: usize,
+    ) -> Self {
+        Grouping {
+            project,
+            filter,
+            serialize,
+            releases: Vec::new(),
+            by_key: FxHashMap::default(),
+            last: None,
+            data: Vec::with_capacity(if serialize { size_hint } else { 0 }),
+            wanted: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, file: &FileView<'_>) {
+        let text = self
+            .project
+            .and_then(|project| crate::index::filename::version_text(&file.filename, project))
+            .unwrap_or("");
+        let release = match &self.last {
+            Some((last_text, release)) if last_text == text => *release,
+            _ => {
+                let key = if text.is_empty() {
+                    String::new()
+                } else {
+                    page::normalized_version(text)
+                };
+                let release = match self.by_key.get(&key) {
+                    Some(&release) => release,
+                    None => {
+                        self.releases.push(Release {
+                            wanted: self.filter.wants(&key),
+                            key: key.clone(),
+                            spans: Vec::new(),
+                        });
+                        self.by_key.insert(key, self.releases.len() - 1);
+                        self.releases.len() - 1
+                    }
+                };
+                self.last = Some((text.to_string(), release));
+                release
+            }
+        };
+        let release = &mut self.releases[release];
+        if release.wanted {
+            self.wanted.push(file.to_dist_file());
+        }
+        if self.serialize {
+            // A file right after one of its release's joins that span.
+            let joins = release
+                .spans
+                .last()
+                .is_some_and(|&(_, end)| end == self.data.len());
+            if joins {
+                self.data.push(b',');
+            }
+            let start = self.data.len();
+            write_stored_file(&mut self.data, file);
+            match release.spans.last_mut() {
+                Some((_, end)) if joins => *end = self.data.len(),
+                _ => release.spans.push((start, self.data.len())),
+            }
+        }
+    }
+
+    /// What to store, and the files the filter wants (in page order) with
+    /// the versions it does not.
+    pub fn finish(mut self) -> (StoredPage, ProjectPage) {
+        self.releases.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        let mut stored = StoredPage::default();
+        let mut omitted_versions = Vec::new();
+        let mut offset = 0u64;
+        for release in self.releases {
+            if !release.wanted {
+                omitted_versions.push(release.key.clone());
+            }
+            if self.serialize {
+                // Brackets around the release, a comma between its pieces.
+                let length = 2
+                    + release.spans.len().saturating_sub(1)
+                    + release
+                        .spans
+                        .iter()
+                        .map(|(from, to)| to - from)
+                        .sum::<usize>();
+                stored.releases.push((release.key, offset, length as u64));
+                stored.spans.push(release.spans);
+                offset += length as u64;
+            }
+        }
+        stored.data = self.data;
+        (
+            stored,
+            ProjectPage {
+                files: self.wanted,
+                omitted_versions,
+            },
+        )
     }
 }
 
@@ -132,45 +401,56 @@ impl Cache {
             Answer::NotFound
         };
         Some(Entry {
-            fetched_at: header.fetched_at,
-            max_age: header.max_age,
-            etag: header.etag,
-            last_modified: header.last_modified,
+            validators: Validators {
+                fetched_at: header.fetched_at,
+                max_age: header.max_age,
+                etag: header.etag,
+                last_modified: header.last_modified,
+            },
             answer,
         })
     }
 
-    /// Store a whole page; `project` names the project its files belong to
-    /// (`None` for a find-links page), so that they can be grouped by release.
-    pub fn store(&self, url: &Url, project: Option<&str>, entry: &Entry) -> std::io::Result<()> {
-        let mut data = Vec::new();
-        let mut releases = Vec::new();
-        if let Answer::Found(found) = &entry.answer {
-            let mut by_release: BTreeMap<String, Vec<StoredFile>> = BTreeMap::new();
-            for file in &found.files {
-                by_release
-                    .entry(page::version_key(&file.filename, project))
-                    .or_default()
-                    .push(StoredFile::from(file));
-            }
-            for (version, files) in by_release {
-                let start = data.len() as u64;
-                serde_json::to_writer(&mut data, &files).map_err(std::io::Error::other)?;
-                releases.push((version, start, data.len() as u64 - start));
-            }
-        }
+    /// Store a page (`None`: the index does not know the project).
+    pub fn store(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        page: Option<&StoredPage>,
+    ) -> std::io::Result<()> {
         let header = Header {
-            fetched_at: entry.fetched_at,
-            max_age: entry.max_age,
-            etag: entry.etag.clone(),
-            last_modified: entry.last_modified.clone(),
-            found: matches!(entry.answer, Answer::Found(_)),
-            releases,
+            fetched_at: validators.fetched_at,
+            max_age: validators.max_age,
+            etag: validators.etag.clone(),
+            last_modified: validators.last_modified.clone(),
+            found: page.is_some(),
+            releases: page.map(|page| page.releases.clone()).unwrap_or_default(),
         };
-        let mut bytes = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
-        bytes.push(b'\n');
-        bytes.extend(data);
-        self.write_atomically(&self.path_of(url), &bytes)
+        let mut line = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        let mut parts = vec![IoSlice::new(&line)];
+        if let Some(page) = page {
+            parts.extend(page.parts());
+        }
+        self.write_parts_atomically(&self.path_of(url), &mut parts)
+    }
+
+    /// Give an entry new validators (the index answered "not modified"),
+    /// keeping its files as they are.
+    pub fn revalidate(&self, url: &Url, validators: &Validators) -> std::io::Result<()> {
+        let path = self.path_of(url);
+        let bytes = std::fs::read(&path)?;
+        let damaged = || std::io::Error::new(std::io::ErrorKind::InvalidData, "damaged entry");
+        let newline = bytes.iter().position(|&b| b == b'\n').ok_or_else(damaged)?;
+        let mut header: Header =
+            serde_json::from_slice(&bytes[..newline]).map_err(|_| damaged())?;
+        header.fetched_at = validators.fetched_at;
+        header.max_age = validators.max_age;
+        header.etag = validators.etag.clone();
+        header.last_modified = validators.last_modified.clone();
+        let mut updated = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        updated.extend_from_slice(&bytes[newline..]);
+        self.write_atomically(&path, &updated)
     }
 
     /// Where the core metadata of the file with `hash` (`sha256:...`) is
@@ -191,6 +471,15 @@ impl Cache {
     }
 
     pub fn write_atomically(&self, path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+        self.write_parts_atomically(path, &mut [IoSlice::new(bytes)])
+    }
+
+    /// Write `parts` one after the other as the file at `path`.
+    fn write_parts_atomically(
+        &self,
+        path: &std::path::Path,
+        parts: &mut [IoSlice<'_>],
+    ) -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir)?;
         // The process id and a counter keep temporary names apart between
@@ -200,7 +489,20 @@ impl Cache {
         let temporary = dir.join(format!(".tmp-{}-{unique}", std::process::id()));
         // No fsync: the rename keeps readers from seeing half an entry, and
         // an entry a crash damaged is only a cache miss.
-        let written = std::fs::File::create(&temporary).and_then(|mut file| file.write_all(bytes));
+        let written = std::fs::File::create(&temporary).and_then(|mut file| {
+            let mut rest = parts;
+            while !rest.is_empty() {
+                // At most IOV_MAX pieces per call; the kernel takes fewer.
+                let count = rest.len().min(1024);
+                match file.write_vectored(&rest[..count]) {
+                    Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                    Ok(written) => IoSlice::advance_slices(&mut rest, written),
+                    Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(err) => return Err(err),
+                }
+            }
+            Ok(())
+        });
         match written.and_then(|()| std::fs::rename(&temporary, path)) {
             Ok(()) => Ok(()),
             Err(err) => {
@@ -213,7 +515,8 @@ impl Cache {
 
 /// A file as the cache stores it: a JSON array, not an object, because
 /// the keys would be most of the bytes a warm audit reads and parses.
-#[derive(Serialize, Deserialize)]
+/// [`Grouping::push`] writes the same array from a borrowed file.
+#[derive(Deserialize)]
 struct StoredFile(
     String,
     String,
@@ -224,21 +527,6 @@ struct StoredFile(
     Option<u64>,
     Option<String>,
 );
-
-impl From<&DistFile> for StoredFile {
-    fn from(file: &DistFile) -> StoredFile {
-        StoredFile(
-            file.filename.clone(),
-            file.url.clone(),
-            file.hashes.clone(),
-            file.requires_python.clone(),
-            file.yanked.clone(),
-            file.core_metadata,
-            file.size,
-            file.upload_time.clone(),
-        )
-    }
-}
 
 impl From<StoredFile> for DistFile {
     fn from(stored: StoredFile) -> DistFile {
@@ -292,23 +580,32 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
+    fn stored(project: Option<&str>, files: &[DistFile]) -> StoredPage {
+        let all = VersionFilter::all();
+        let mut grouping = Grouping::new(project, &all, true, 0);
+        for file in files {
+            grouping.push(&FileView::from(file));
+        }
+        grouping.finish().0
+    }
+
     #[test]
     fn round_trip_and_freshness() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path().to_path_buf());
         let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
         assert!(cache.load(&url, &VersionFilter::all()).is_none());
-        let mut entry = Entry::new(Answer::NotFound);
-        cache.store(&url, Some("demo"), &entry).unwrap();
+        let mut validators = Validators::new();
+        cache.store(&url, &validators, None).unwrap();
         let loaded = cache.load(&url, &VersionFilter::all()).unwrap();
         assert_eq!(loaded.answer, Answer::NotFound);
-        assert!(loaded.is_fresh(Duration::from_secs(600)));
-        assert!(!loaded.is_fresh(Duration::ZERO));
-        entry.max_age = Some(0);
-        assert!(!entry.is_fresh(Duration::from_secs(600)));
-        entry.fetched_at -= 100;
-        entry.max_age = None;
-        assert!(!entry.is_fresh(Duration::from_secs(60)));
+        assert!(loaded.validators.is_fresh(Duration::from_secs(600)));
+        assert!(!loaded.validators.is_fresh(Duration::ZERO));
+        validators.max_age = Some(0);
+        assert!(!validators.is_fresh(Duration::from_secs(600)));
+        validators.fetched_at -= 100;
+        validators.max_age = None;
+        assert!(!validators.is_fresh(Duration::from_secs(60)));
     }
 
     #[test]
@@ -316,11 +613,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path().to_path_buf());
         let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
-        cache
-            .store(&url, Some("demo"), &Entry::new(Answer::NotFound))
-            .unwrap();
+        cache.store(&url, &Validators::new(), None).unwrap();
         std::fs::write(cache.path_of(&url), b"{\"fetched_at\":").unwrap();
         assert!(cache.load(&url, &VersionFilter::all()).is_none());
+        assert!(cache.revalidate(&url, &Validators::new()).is_err());
     }
 
     fn file(filename: &str) -> DistFile {
@@ -337,21 +633,128 @@ mod tests {
     }
 
     #[test]
+    fn every_field_survives_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path().to_path_buf());
+        let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
+        let full = DistFile {
+            hashes: [
+                ("md5".to_string(), "ef".to_string()),
+                ("sha256".to_string(), "ab".to_string()),
+            ]
+            .into(),
+            requires_python: Some(">=3.8, <4".into()),
+            yanked: Some("broken \"build\"".into()),
+            core_metadata: true,
+            size: Some(1234),
+            upload_time: Some("2024-01-01T00:00:00Z".into()),
+            ..file("demo-1.0-py3-none-any.whl")
+        };
+        let yanked_without_reason = DistFile {
+            yanked: Some(String::new()),
+            ..file("demo-1.0.tar.gz")
+        };
+        let files = [full, yanked_without_reason, file("demo-2.0.tar.gz")];
+        cache
+            .store(
+                &url,
+                &Validators::new(),
+                Some(&stored(Some("demo"), &files)),
+            )
+            .unwrap();
+        let Answer::Found(read) = cache.load(&url, &VersionFilter::all()).unwrap().answer else {
+            panic!("found");
+        };
+        assert_eq!(read.files, files);
+    }
+
+    proptest::proptest! {
+        /// Whatever a string holds, it is written as serde_json writes it.
+        #[test]
+        fn strings_read_back(text in proptest::prelude::any::<String>()) {
+            let mut out = Vec::new();
+            write_json_str(&mut out, &text);
+            // Byte for byte what serde_json writes, so entries do not change.
+            proptest::prop_assert_eq!(&out, &serde_json::to_vec(&text).unwrap());
+        }
+
+        #[test]
+        fn numbers_read_back(number in proptest::prelude::any::<u64>()) {
+            let mut out = Vec::new();
+            write_decimal(&mut out, number);
+            proptest::prop_assert_eq!(serde_json::from_slice::<u64>(&out).unwrap(), number);
+        }
+    }
+
+    #[test]
+    fn escapes_and_extremes_read_back() {
+        for text in [
+            "",
+            "plain",
+            "q\"uote",
+            "back\\slash",
+            "tab\tnew\nline\u{1}\u{1f}",
+            "é\u{7f}",
+        ] {
+            let mut out = Vec::new();
+            write_json_str(&mut out, text);
+            assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), text);
+        }
+        for number in [0, 9, 10, u64::MAX] {
+            let mut out = Vec::new();
+            write_decimal(&mut out, number);
+            assert_eq!(out, number.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn revalidating_keeps_the_files_and_takes_the_new_validators() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path().to_path_buf());
+        let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
+        let files = [file("demo-1.0.tar.gz"), file("demo-2.0.tar.gz")];
+        let old = Validators {
+            fetched_at: 1,
+            etag: Some("\"old\"".into()),
+            ..Validators::new()
+        };
+        cache
+            .store(&url, &old, Some(&stored(Some("demo"), &files)))
+            .unwrap();
+        let new = Validators {
+            etag: Some("\"new\"".into()),
+            max_age: Some(60),
+            ..Validators::new()
+        };
+        cache.revalidate(&url, &new).unwrap();
+        let entry = cache.load(&url, &VersionFilter::all()).unwrap();
+        assert_eq!(entry.validators, new);
+        assert_eq!(
+            entry.answer,
+            Answer::Found(ProjectPage {
+                files: files.to_vec(),
+                omitted_versions: Vec::new(),
+            })
+        );
+    }
+
+    #[test]
     fn a_filtered_read_returns_the_wanted_releases_and_names_the_others() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path().to_path_buf());
         let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
-        let page = ProjectPage {
-            files: vec![
-                file("demo-1.0.tar.gz"),
-                file("demo-1.0-py3-none-any.whl"),
-                file("demo-2.0-py3-none-any.whl"),
-                file("unrelated-name.zip"),
-            ],
-            omitted_versions: Vec::new(),
-        };
+        let files = [
+            file("demo-1.0.tar.gz"),
+            file("demo-2.0-py3-none-any.whl"),
+            file("demo-1.0-py3-none-any.whl"),
+            file("unrelated-name.zip"),
+        ];
         cache
-            .store(&url, Some("demo"), &Entry::new(Answer::Found(page.clone())))
+            .store(
+                &url,
+                &Validators::new(),
+                Some(&stored(Some("demo"), &files)),
+            )
             .unwrap();
         let pin = VersionFilter::admitted_by(vec!["==1.0".parse().unwrap()]);
         let Answer::Found(read) = cache.load(&url, &pin).unwrap().answer else {
@@ -371,7 +774,46 @@ mod tests {
         let Answer::Found(all) = cache.load(&url, &VersionFilter::all()).unwrap().answer else {
             panic!("found");
         };
-        assert_eq!(all.files.len(), page.files.len());
+        assert_eq!(all.files.len(), files.len());
         assert!(all.omitted_versions.is_empty());
+    }
+
+    #[test]
+    fn grouping_gives_the_wanted_files_in_page_order() {
+        let files = [
+            file("Demo-1.0.tar.gz"),
+            file("demo-2.0rc1-py3-none-any.whl"),
+            file("demo-1.0-py3-none-any.whl"),
+            file("demo-2.0RC1.tar.gz"),
+            file("other-1.0.tar.gz"),
+        ];
+        let pin = VersionFilter::admitted_by(vec!["==1.0".parse().unwrap()]);
+        let mut grouping = Grouping::new(Some("demo"), &pin, true, 0);
+        for file in &files {
+            grouping.push(&FileView::from(file));
+        }
+        let (stored, page) = grouping.finish();
+        let names: Vec<&str> = page.files.iter().map(|f| f.filename.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Demo-1.0.tar.gz",
+                "demo-1.0-py3-none-any.whl",
+                "other-1.0.tar.gz"
+            ]
+        );
+        assert_eq!(page.omitted_versions, ["2.0rc1"]);
+        // Both spellings of 2.0rc1 are one release; the other project's
+        // file has no version and is a group of its own.
+        let versions: Vec<&str> = stored.releases.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(versions, ["", "1.0", "2.0rc1"]);
+        let names_only = VersionFilter::names_only();
+        let mut grouping = Grouping::new(Some("demo"), &names_only, false, 0);
+        for file in &files {
+            grouping.push(&FileView::from(file));
+        }
+        let (stored, page) = grouping.finish();
+        assert!(page.files.is_empty() && stored.parts().is_empty());
+        assert_eq!(page.omitted_versions, ["", "1.0", "2.0rc1"]);
     }
 }

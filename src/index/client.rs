@@ -19,8 +19,8 @@ use reqwest::header::{
 use reqwest::{StatusCode, Url};
 use tokio::sync::Semaphore;
 
-use crate::index::cache::{self, Answer, Cache, Entry};
-use crate::index::page::{self, DistFile, ProjectPage, VersionFilter};
+use crate::index::cache::{self, Answer, Cache, Grouping, Validators};
+use crate::index::page::{self, DistFile, FileView, ProjectPage, VersionFilter};
 use crate::index::{redacted, IndexUrl};
 
 /// PEP 691 content negotiation: JSON preferred, HTML accepted.
@@ -467,7 +467,7 @@ impl IndexClient {
             (CacheMode::Offline, None) => Some(Err(FetchError::NotCached {
                 url: public.to_string(),
             })),
-            (CacheMode::Normal, Some(entry)) if entry.is_fresh(self.settings.ttl) => {
+            (CacheMode::Normal, Some(entry)) if entry.validators.is_fresh(self.settings.ttl) => {
                 Some(Ok(entry.answer))
             }
             _ => None,
@@ -486,26 +486,14 @@ impl IndexClient {
             return answer;
         }
         let public = redacted(url);
-        let cached = self
+        // A stale entry's validators let the index answer "not modified";
+        // they are in its header, so no release is read for them.
+        let stale = self
             .cache
             .as_ref()
-            .and_then(|cache| cache.load(&public, &VersionFilter::names_only()));
-        // Revalidation may answer "not modified", and then the whole cached
-        // page is stored again with the new validators.
-        let whole = cached.and_then(|_| {
-            self.cache
-                .as_ref()
-                .and_then(|cache| cache.load(&public, &VersionFilter::all()))
-        });
-        let entry = self.fetch(url, &public, whole).await?;
-        if let Some(cache) = &self.cache {
-            // A cache that cannot be written only costs the next run time.
-            let _ = cache.store(&public, project, &entry);
-        }
-        Ok(match entry.answer {
-            Answer::Found(found) => Answer::Found(found.filtered(project, filter)),
-            Answer::NotFound => Answer::NotFound,
-        })
+            .and_then(|cache| cache.load(&public, &VersionFilter::names_only()))
+            .map(|entry| entry.validators);
+        self.fetch(url, &public, project, filter, stale).await
     }
 
     fn credentials(&self, url: &Url) -> Option<(String, String)> {
@@ -624,13 +612,21 @@ impl IndexClient {
         })
     }
 
+    /// Ask the index for a page, store what it answers, and give the files
+    /// of the releases `filter` wants.
     async fn fetch(
         &self,
         url: &Url,
         public: &Url,
-        cached: Option<Entry>,
-    ) -> Result<Entry, FetchError> {
+        project: Option<&str>,
+        filter: &VersionFilter,
+        mut stale: Option<Validators>,
+    ) -> Result<Answer, FetchError> {
         let credentials = self.credentials(url);
+        let malformed = |message: String| FetchError::Malformed {
+            url: public.to_string(),
+            message,
+        };
         let mut last_error = None;
         for attempt in 0..=self.settings.retries {
             if attempt > 0 {
@@ -645,11 +641,11 @@ impl IndexClient {
             if let Some((user, password)) = &credentials {
                 request = request.basic_auth(user, Some(password));
             }
-            if let Some(entry) = &cached {
-                if let Some(etag) = &entry.etag {
+            if let Some(validators) = &stale {
+                if let Some(etag) = &validators.etag {
                     request = request.header(IF_NONE_MATCH, etag);
                 }
-                if let Some(modified) = &entry.last_modified {
+                if let Some(modified) = &validators.last_modified {
                     request = request.header(IF_MODIFIED_SINCE, modified);
                 }
             }
@@ -665,19 +661,30 @@ impl IndexClient {
             let base = redacted(response.url());
             match status {
                 StatusCode::NOT_MODIFIED => {
-                    if let Some(mut entry) = cached.clone() {
-                        refresh_validators(&mut entry, &headers);
-                        return Ok(entry);
+                    if let (Some(mut validators), Some(cache)) = (stale.take(), &self.cache) {
+                        refresh_validators(&mut validators, &headers);
+                        let reread = cache
+                            .revalidate(public, &validators)
+                            .ok()
+                            .and_then(|()| cache.load(public, filter));
+                        if let Some(entry) = reread {
+                            return Ok(entry.answer);
+                        }
                     }
-                    last_error = Some(FetchError::Malformed {
-                        url: public.to_string(),
-                        message: "HTTP 304 to a request that had no validators".into(),
-                    });
+                    // The entry went away meanwhile (or was never sent):
+                    // the next attempt asks for the whole page.
+                    last_error = Some(malformed(
+                        "HTTP 304 to a request whose cached page is gone".into(),
+                    ));
                 }
                 StatusCode::NOT_FOUND | StatusCode::GONE => {
-                    let mut entry = Entry::new(Answer::NotFound);
-                    refresh_validators(&mut entry, &headers);
-                    return Ok(entry);
+                    let mut validators = Validators::new();
+                    refresh_validators(&mut validators, &headers);
+                    if let Some(cache) = &self.cache {
+                        // A cache that cannot be written only costs the next run time.
+                        let _ = cache.store(public, &validators, None);
+                    }
+                    return Ok(Answer::NotFound);
                 }
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                     return Err(FetchError::Denied {
@@ -686,7 +693,7 @@ impl IndexClient {
                     })
                 }
                 status if status.is_success() => {
-                    let body = match response.bytes().await {
+                    let body = match read_body(response).await {
                         Ok(body) => body,
                         Err(err) => {
                             last_error = Some(network_error(public, err));
@@ -697,17 +704,27 @@ impl IndexClient {
                         .get(CONTENT_TYPE)
                         .and_then(|value| value.to_str().ok())
                         .is_some_and(|value| value.contains("json"));
-                    let page = if is_json {
-                        page::parse_json(&body, &base).map_err(|err| FetchError::Malformed {
-                            url: public.to_string(),
-                            message: err.to_string(),
-                        })?
+                    let mut grouping =
+                        Grouping::new(project, filter, self.cache.is_some(), body.len());
+                    if is_json {
+                        page::parse_json(&body, &base, |file| grouping.push(&file))
+                            .map_err(|err| malformed(err.to_string()))?;
                     } else {
-                        page::parse_html(&String::from_utf8_lossy(&body), &base)
-                    };
-                    let mut entry = Entry::new(Answer::Found(page));
-                    refresh_validators(&mut entry, &headers);
-                    return Ok(entry);
+                        let page = page::parse_html(&String::from_utf8_lossy(&body), &base);
+                        for file in &page.files {
+                            grouping.push(&FileView::from(file));
+                        }
+                    }
+                    let (stored, found) = grouping.finish();
+                    // Nothing borrows the page any more: its megabytes go
+                    // before the entry is written.
+                    drop(body);
+                    let mut validators = Validators::new();
+                    refresh_validators(&mut validators, &headers);
+                    if let Some(cache) = &self.cache {
+                        let _ = cache.store(public, &validators, Some(&stored));
+                    }
+                    return Ok(Answer::Found(found));
                 }
                 status if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS => {
                     last_error = Some(FetchError::Status {
@@ -728,6 +745,21 @@ impl IndexClient {
             message: "no attempt was made".into(),
         }))
     }
+}
+
+/// The most a page's announced length reserves up front: a server cannot
+/// make a wrong `Content-Length` cost more than this.
+const MOST_RESERVED: u64 = 64 << 20;
+
+/// A response's whole body. A big page arrives in many chunks: one buffer
+/// of the announced size saves growing and copying it as they come.
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+    let reserved = response.content_length().unwrap_or(0).min(MOST_RESERVED);
+    let mut body = Vec::with_capacity(usize::try_from(reserved).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// What one fetching task produced.
@@ -764,20 +796,20 @@ fn network_error(public: &Url, err: reqwest::Error) -> FetchError {
     }
 }
 
-fn refresh_validators(entry: &mut Entry, headers: &HeaderMap) {
+fn refresh_validators(validators: &mut Validators, headers: &HeaderMap) {
     let text = |name| {
         headers
             .get(name)
             .and_then(|value| value.to_str().ok())
             .map(str::to_string)
     };
-    entry.fetched_at = cache::now();
-    entry.max_age = text(CACHE_CONTROL).and_then(|value| max_age(&value));
+    validators.fetched_at = cache::now();
+    validators.max_age = text(CACHE_CONTROL).and_then(|value| max_age(&value));
     if let Some(etag) = text(ETAG) {
-        entry.etag = Some(etag);
+        validators.etag = Some(etag);
     }
     if let Some(modified) = text(LAST_MODIFIED) {
-        entry.last_modified = Some(modified);
+        validators.last_modified = Some(modified);
     }
 }
 

@@ -59,6 +59,29 @@ const SDIST_SUFFIXES: &[&str] = &[".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tg
 /// other projects, eggs, installers and unparsable versions give `None`,
 /// which is also how pip skips them.
 pub fn parse(filename: &str, project: &str) -> Option<DistFilename> {
+    let (version, tags) = split(filename, project)?;
+    let version = Version::from_str(version).ok()?;
+    let kind = match tags {
+        Some([python, abi, platform]) => DistKind::Wheel(WheelTags::new(python, abi, platform)),
+        None => DistKind::Sdist,
+    };
+    Some(DistFilename { version, kind })
+}
+
+/// The version text of `filename` as a distribution of `project`, checked
+/// to parse but not kept parsed: grouping a big page by release reads
+/// thousands of names, and most of the cost of [`parse`] is in what this
+/// leaves out.
+pub fn version_text<'a>(filename: &'a str, project: &str) -> Option<&'a str> {
+    let (version, _) = split(filename, project)?;
+    Version::from_str(version).ok()?;
+    Some(version)
+}
+
+/// The version text and, for a wheel, its three tag parts. A wheel's
+/// version is not checked here (its place in the name is fixed); an
+/// sdist's is, since it decides which dash ends the name.
+fn split<'a>(filename: &'a str, project: &str) -> Option<(&'a str, Option<[&'a str; 3]>)> {
     if let Some(stem) = filename.strip_suffix(".whl") {
         // name-version(-build)?-python-abi-platform
         let mut from_end = stem.rsplitn(4, '-');
@@ -75,43 +98,39 @@ pub fn parse(filename: &str, project: &str) -> Option<DistFilename> {
             return None;
         };
         // At most a build tag may follow, and it has no dash.
-        if from_start.next().is_some_and(|build| build.contains('-'))
-            || !is_canonically(name, project)
-        {
+        if from_start.next().is_some_and(|build| build.contains('-')) || !is_named(name, project) {
             return None;
         }
-        let version = Version::from_str(version).ok()?;
-        return Some(DistFilename {
-            version,
-            kind: DistKind::Wheel(WheelTags::new(python, abi, platform)),
-        });
+        return Some((version, Some([python, abi, platform])));
     }
-    let lower = filename.to_ascii_lowercase();
-    let suffix = SDIST_SUFFIXES.iter().find(|s| lower.ends_with(*s))?;
+    let suffix = SDIST_SUFFIXES.iter().find(|suffix| {
+        filename.len() >= suffix.len()
+            && filename.is_char_boundary(filename.len() - suffix.len())
+            && filename[filename.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    })?;
     let stem = &filename[..filename.len() - suffix.len()];
     // Old sdists put dashes in the name (`python-dateutil-2.8.2`), so try
     // every dash as the separator, as pip does with the known project name.
     stem.match_indices('-').find_map(|(at, _)| {
-        is_canonically(&stem[..at], project)
-            .then(|| Version::from_str(&stem[at + 1..]).ok())
-            .flatten()
-            .map(|version| DistFilename {
-                version,
-                kind: DistKind::Sdist,
-            })
+        let version = &stem[at + 1..];
+        (is_named(&stem[..at], project) && Version::from_str(version).is_ok())
+            .then_some((version, None))
     })
 }
 
-/// Whether `canonical_name(name) == canonical`, without building it: this
-/// runs for every file of every release read.
-fn is_canonically(name: &str, canonical: &str) -> bool {
-    if name.len() == canonical.len()
-        && name.eq_ignore_ascii_case(canonical)
-        && !name.contains(['_', '.'])
+/// Whether `name` normalizes to `project` (already normalized), without
+/// building the normalized name.
+fn is_named(name: &str, project: &str) -> bool {
+    if name.len() == project.len()
+        && name
+            .bytes()
+            .zip(project.bytes())
+            .all(|(a, b)| a.to_ascii_lowercase() == b || (b == b'-' && matches!(a, b'_' | b'.')))
     {
         return true;
     }
-    canonical_name(name) == canonical
+    // Runs of separators and non-ASCII case folding: the general rule.
+    canonical_name(name) == project
 }
 
 #[cfg(test)]
@@ -140,6 +159,33 @@ mod tests {
         assert_eq!(sdist.kind, DistKind::Sdist);
         assert_eq!(sdist.version.to_string(), "2.8.2");
         assert!(parse("Django-4.2.zip", "django").is_some());
+    }
+
+    #[test]
+    fn version_texts_are_read_without_parsing_the_rest() {
+        assert_eq!(
+            version_text("torch-2.1.0+cu121-cp311-cp311-linux_x86_64.whl", "torch"),
+            Some("2.1.0+cu121")
+        );
+        assert_eq!(
+            version_text("Python_Dateutil-2.8.2.TAR.GZ", "python-dateutil"),
+            Some("2.8.2")
+        );
+        assert_eq!(
+            version_text("zope.interface-6.0.zip", "zope-interface"),
+            Some("6.0")
+        );
+        // Runs of separators take the general rule.
+        assert_eq!(version_text("a__b-1.0.tar.gz", "a-b"), Some("1.0"));
+        assert_eq!(
+            version_text("numpy-1.0-cp39-cp39-win_amd64.whl", "scipy"),
+            None
+        );
+        assert_eq!(
+            version_text("numpy-x-cp39-cp39-win_amd64.whl", "numpy"),
+            None
+        );
+        assert_eq!(version_text("numpy-1.0.exe", "numpy"), None);
     }
 
     #[test]

@@ -1,16 +1,21 @@
 //! A project's page of the simple repository API, in either form: PEP 691
 //! JSON or PEP 503 HTML (with PEP 592 yanking, PEP 658/714 metadata and
-//! `data-requires-python`). Both parse into one compact [`ProjectPage`],
-//! which is also what the cache stores.
+//! `data-requires-python`). A JSON page is read file by file into
+//! borrowed [`FileView`]s, which the cache's grouping stores and copies
+//! out only for the releases a [`VersionFilter`] wants; an HTML page
+//! parses into a [`ProjectPage`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::str::FromStr;
 
 use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifiers};
 
 use percent_encoding::percent_decode_str;
 use reqwest::Url;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// One downloadable file of a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,85 +117,416 @@ impl VersionFilter {
 #[error("the page is not valid PEP 691 JSON: {0}")]
 pub struct PageError(#[from] serde_json::Error);
 
-#[derive(Deserialize)]
-struct JsonPage {
-    files: Vec<JsonFile>,
+/// A file as a page lists it, borrowing from the page's bytes where it
+/// can: most files of a big page are only grouped and stored, never kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileView<'a> {
+    pub filename: Cow<'a, str>,
+    /// Absolute, without fragment, as [`DistFile::url`].
+    pub url: Cow<'a, str>,
+    /// Algorithm → hex digest, in the page's order.
+    pub hashes: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub requires_python: Option<Cow<'a, str>>,
+    pub yanked: Option<Cow<'a, str>>,
+    pub core_metadata: bool,
+    pub size: Option<u64>,
+    pub upload_time: Option<Cow<'a, str>>,
+}
+
+impl FileView<'_> {
+    pub fn to_dist_file(&self) -> DistFile {
+        DistFile {
+            filename: self.filename.clone().into_owned(),
+            url: self.url.clone().into_owned(),
+            hashes: self
+                .hashes
+                .iter()
+                .map(|(algorithm, digest)| (algorithm.to_string(), digest.to_string()))
+                .collect(),
+            requires_python: self.requires_python.as_deref().map(str::to_string),
+            yanked: self.yanked.as_deref().map(str::to_string),
+            core_metadata: self.core_metadata,
+            size: self.size,
+            upload_time: self.upload_time.as_deref().map(str::to_string),
+        }
+    }
+}
+
+impl<'a> From<&'a DistFile> for FileView<'a> {
+    fn from(file: &'a DistFile) -> FileView<'a> {
+        FileView {
+            filename: Cow::Borrowed(&file.filename),
+            url: Cow::Borrowed(&file.url),
+            hashes: file
+                .hashes
+                .iter()
+                .map(|(algorithm, digest)| (Cow::Borrowed(&**algorithm), Cow::Borrowed(&**digest)))
+                .collect(),
+            requires_python: file.requires_python.as_deref().map(Cow::Borrowed),
+            yanked: file.yanked.as_deref().map(Cow::Borrowed),
+            core_metadata: file.core_metadata,
+            size: file.size,
+            upload_time: file.upload_time.as_deref().map(Cow::Borrowed),
+        }
+    }
+}
+
+/// A JSON string, borrowed from the page unless it had escapes (serde's
+/// own `Cow` impl always copies).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text<'a>, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// PEP 592 `yanked`: `false`, `true` or the reason (`Some("")` for `true`).
+#[derive(Default)]
+struct Yanked<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Yanked<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Yanked<'a>, D::Error> {
+        struct YankedVisitor;
+        impl<'de> Visitor<'de> for YankedVisitor {
+            type Value = Yanked<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a boolean or a reason")
+            }
+            fn visit_bool<E: de::Error>(self, yanked: bool) -> Result<Yanked<'de>, E> {
+                Ok(Yanked(yanked.then_some(Cow::Borrowed(""))))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Yanked<'de>, E> {
+                Ok(Yanked(Some(Cow::Borrowed(text))))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Yanked<'de>, E> {
+                Ok(Yanked(Some(Cow::Owned(text.to_string()))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Yanked<'de>, E> {
+                Ok(Yanked(None))
+            }
+        }
+        deserializer.deserialize_any(YankedVisitor)
+    }
+}
+
+/// A file's `hashes` map, kept as a list: a map per file would cost an
+/// allocation per file of a page that is mostly only stored.
+#[derive(Default)]
+struct Hashes<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Hashes<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Hashes<'a>, D::Error> {
+        struct HashesVisitor;
+        impl<'de> Visitor<'de> for HashesVisitor {
+            type Value = Hashes<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of hashes")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Hashes<'de>, A::Error> {
+                let mut hashes = Vec::new();
+                while let Some((algorithm, digest)) = map.next_entry::<Text<'de>, Text<'de>>()? {
+                    hashes.push((algorithm.0, digest.0));
+                }
+                Ok(Hashes(hashes))
+            }
+        }
+        deserializer.deserialize_map(HashesVisitor)
+    }
+}
+
+/// PEP 658/714 metadata: `true`/`false` or a map of hashes, of which only
+/// the presence matters.
+#[derive(Default)]
+struct Presence(bool);
+
+impl<'de> Deserialize<'de> for Presence {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Presence, D::Error> {
+        struct PresenceVisitor;
+        impl<'de> Visitor<'de> for PresenceVisitor {
+            type Value = Presence;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a boolean or a map of hashes")
+            }
+            fn visit_bool<E: de::Error>(self, present: bool) -> Result<Presence, E> {
+                Ok(Presence(present))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Presence, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Presence(true))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Presence, E> {
+                Ok(Presence(false))
+            }
+        }
+        deserializer.deserialize_any(PresenceVisitor)
+    }
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum BoolOrString {
-    Bool(bool),
-    String(String),
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum BoolOrHashes {
-    Bool(bool),
-    // A map of hashes; only its presence matters here.
-    Hashes(serde::de::IgnoredAny),
-}
-
-#[derive(Deserialize)]
-struct JsonFile {
-    filename: String,
-    url: String,
-    #[serde(default)]
-    hashes: BTreeMap<String, String>,
-    #[serde(default, rename = "requires-python")]
-    requires_python: Option<String>,
-    #[serde(default)]
-    yanked: Option<BoolOrString>,
+struct JsonFile<'a> {
+    #[serde(borrow)]
+    filename: Text<'a>,
+    #[serde(borrow)]
+    url: Text<'a>,
+    #[serde(default, borrow)]
+    hashes: Hashes<'a>,
+    #[serde(default, borrow, rename = "requires-python")]
+    requires_python: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    yanked: Yanked<'a>,
     #[serde(default, rename = "core-metadata")]
-    core_metadata: Option<BoolOrHashes>,
+    core_metadata: Presence,
     // PEP 714 renamed it; older servers only send the old key.
     #[serde(default, rename = "dist-info-metadata")]
-    dist_info_metadata: Option<BoolOrHashes>,
+    dist_info_metadata: Presence,
     #[serde(default)]
     size: Option<u64>,
-    #[serde(default, rename = "upload-time")]
-    upload_time: Option<String>,
+    #[serde(default, borrow, rename = "upload-time")]
+    upload_time: Option<Text<'a>>,
+}
+
+/// The page object: only `files` is read, each file handed on as soon as
+/// it is parsed, so that no list of the whole page is ever built.
+struct PageSeed<'s, F> {
+    base: &'s Url,
+    each: &'s mut F,
+}
+
+impl<'de, F: FnMut(FileView<'de>)> DeserializeSeed<'de> for PageSeed<'_, F> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, F: FnMut(FileView<'de>)> Visitor<'de> for PageSeed<'_, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a PEP 691 project page")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut has_files = false;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            if key.0 == "files" {
+                map.next_value_seed(FilesSeed {
+                    base: self.base,
+                    each: &mut *self.each,
+                })?;
+                has_files = true;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        if has_files {
+            Ok(())
+        } else {
+            Err(de::Error::missing_field("files"))
+        }
+    }
+}
+
+struct FilesSeed<'s, F> {
+    base: &'s Url,
+    each: &'s mut F,
+}
+
+impl<'de, F: FnMut(FileView<'de>)> DeserializeSeed<'de> for FilesSeed<'_, F> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, F: FnMut(FileView<'de>)> Visitor<'de> for FilesSeed<'_, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of files")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut files: A) -> Result<(), A::Error> {
+        while let Some(file) = files.next_element::<JsonFile<'de>>()? {
+            // A URL that cannot be resolved is a file pip could not fetch.
+            let Some(url) = resolve(self.base, file.url.0) else {
+                continue;
+            };
+            (self.each)(FileView {
+                filename: file.filename.0,
+                url,
+                hashes: file.hashes.0,
+                requires_python: file
+                    .requires_python
+                    .map(|text| text.0)
+                    .filter(|s| !s.trim().is_empty()),
+                yanked: file.yanked.0,
+                core_metadata: file.core_metadata.0 || file.dist_info_metadata.0,
+                size: file.size,
+                upload_time: file.upload_time.map(|text| text.0),
+            });
+        }
+        Ok(())
+    }
 }
 
 fn absolute(base: &Url, href: &str) -> Option<Url> {
     base.join(href).ok()
 }
 
-/// Parse a PEP 691 JSON page fetched from `base` (used for relative URLs).
-pub fn parse_json(body: &[u8], base: &Url) -> Result<ProjectPage, PageError> {
-    let page: JsonPage = serde_json::from_slice(body)?;
-    let files = page
-        .files
-        .into_iter()
-        .filter_map(|file| {
-            let url = absolute(base, &file.url)?;
-            let has_metadata = |value: &Option<BoolOrHashes>| match value {
-                Some(BoolOrHashes::Bool(present)) => *present,
-                Some(BoolOrHashes::Hashes(_)) => true,
-                None => false,
-            };
-            Some(DistFile {
-                filename: file.filename,
-                url: without_fragment(url),
-                hashes: file.hashes,
-                requires_python: file.requires_python.filter(|s| !s.trim().is_empty()),
-                yanked: match file.yanked {
-                    Some(BoolOrString::Bool(true)) => Some(String::new()),
-                    Some(BoolOrString::String(reason)) => Some(reason),
-                    Some(BoolOrString::Bool(false)) | None => None,
-                },
-                core_metadata: has_metadata(&file.core_metadata)
-                    || has_metadata(&file.dist_info_metadata),
-                size: file.size,
-                upload_time: file.upload_time,
-            })
-        })
-        .collect();
-    Ok(ProjectPage {
-        files,
-        omitted_versions: Vec::new(),
-    })
+/// `href` made absolute against `base`, without its fragment. An index's
+/// file URLs are usually absolute already and written as the URL parser
+/// would write them; those are only checked, not parsed and rebuilt.
+fn resolve<'a>(base: &Url, href: Cow<'a, str>) -> Option<Cow<'a, str>> {
+    let end = href.find('#').unwrap_or(href.len());
+    if is_normalized_absolute(&href[..end]) {
+        return Some(match href {
+            Cow::Borrowed(text) => Cow::Borrowed(&text[..end]),
+            Cow::Owned(mut text) => {
+                text.truncate(end);
+                Cow::Owned(text)
+            }
+        });
+    }
+    absolute(base, &href).map(|url| Cow::Owned(without_fragment(url)))
+}
+
+/// Whether the URL parser would give `url` back unchanged: an http(s) URL
+/// with a plain lower-case host name (no port, credentials, IP address or
+/// international name), and a path without dot segments, query or any
+/// character it would escape. Anything else takes the parser's path. This
+/// runs for every file of every page, so it is one pass over the bytes.
+fn is_normalized_absolute(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let Some(slash) = rest.find('/') else {
+        return false;
+    };
+    let (host, path) = rest.split_at(slash);
+    is_plain_host(host) && is_plain_path(path.as_bytes())
+}
+
+fn is_plain_host(host: &str) -> bool {
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
+        && host.split('.').all(|label| !label.is_empty() && !label.starts_with("xn--"))
+        // A last label that starts with a digit makes an IPv4 address,
+        // which the parser rewrites (`1.2.3` is `1.2.0.3`).
+        && host
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| !last.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// Whether a segment of `path` starts with a dot (`/.`).
+fn contains_dot_segment_start(path: &[u8]) -> bool {
+    path.windows(2).any(|pair| pair == b"/.")
+}
+
+/// Bytes a path keeps as they are (besides `%` with two hex digits).
+const PLAIN_PATH: [bool; 256] = {
+    let mut plain = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        plain[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+            );
+        b += 1;
+    }
+    plain
+};
+
+/// `path` starts with `/`.
+fn is_plain_path(path: &[u8]) -> bool {
+    // Most paths have neither escapes nor segments that start with a dot:
+    // a branch-free look at each byte settles those.
+    if path.iter().all(|&b| PLAIN_PATH[usize::from(b)]) && !contains_dot_segment_start(path) {
+        return true;
+    }
+    let mut at = 0;
+    while at < path.len() {
+        match path[at] {
+            // `%2e` is a dot to the parser, so it could make a dot segment.
+            b'%' => match path.get(at + 1..at + 3) {
+                Some([high, low])
+                    if high.is_ascii_hexdigit()
+                        && low.is_ascii_hexdigit()
+                        && !(*high == b'2' && low.eq_ignore_ascii_case(&b'e')) =>
+                {
+                    at += 3
+                }
+                _ => return false,
+            },
+            b'.' if at > 0 && path[at - 1] == b'/' => {
+                let end = path[at..]
+                    .iter()
+                    .position(|&b| b == b'/')
+                    .map_or(path.len(), |i| at + i);
+                if matches!(&path[at..end], b"." | b"..") {
+                    return false;
+                }
+                at += 1;
+            }
+            b if PLAIN_PATH[usize::from(b)] => at += 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Parse a PEP 691 JSON page fetched from `base` (used for relative URLs),
+/// handing each file to `each` as it is read.
+pub fn parse_json<'a>(
+    body: &'a [u8],
+    base: &Url,
+    mut each: impl FnMut(FileView<'a>),
+) -> Result<(), PageError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    PageSeed {
+        base,
+        each: &mut each,
+    }
+    .deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(())
 }
 
 fn without_fragment(mut url: Url) -> String {
@@ -388,38 +724,10 @@ fn excluded_by_major(specifiers: &VersionSpecifiers, major: &str) -> bool {
         && major.parse::<u64>().ok() != pinned.release().first().copied()
 }
 
-/// The version a file belongs to, as text (`""` when the name does not
-/// parse, or no project is known, e.g. on a find-links page).
-pub fn version_key(filename: &str, project: Option<&str>) -> String {
-    project
-        .and_then(|project| crate::index::filename::parse(filename, project))
-        .map(|parsed| parsed.version.to_string())
-        .unwrap_or_default()
-}
-
-impl ProjectPage {
-    /// Only the files of the versions `filter` wants; the other versions
-    /// are named in `omitted_versions`.
-    pub fn filtered(self, project: Option<&str>, filter: &VersionFilter) -> ProjectPage {
-        if filter.wanted.is_none() {
-            return self;
-        }
-        let mut omitted: std::collections::BTreeSet<String> =
-            self.omitted_versions.into_iter().collect();
-        let mut files = Vec::new();
-        for file in self.files {
-            let version = version_key(&file.filename, project);
-            if filter.wants(&version) {
-                files.push(file);
-            } else {
-                omitted.insert(version);
-            }
-        }
-        ProjectPage {
-            files,
-            omitted_versions: omitted.into_iter().collect(),
-        }
-    }
+/// A version in the normalized form releases are known by in the cache
+/// (`1.0.0RC1` is `1.0.0rc1`), or `""` when it does not parse.
+pub fn normalized_version(text: &str) -> String {
+    Version::from_str(text).map_or_else(|_| String::new(), |version| version.to_string())
 }
 
 #[cfg(test)]
@@ -447,6 +755,12 @@ mod tests {
         assert!(!VersionFilter::names_only().wants("1.0"));
     }
 
+    fn json_files(body: &[u8]) -> Result<Vec<DistFile>, PageError> {
+        let mut files = Vec::new();
+        parse_json(body, &base(), |file| files.push(file.to_dist_file()))?;
+        Ok(files)
+    }
+
     #[test]
     fn json_page() {
         let body = br#"{"meta":{"api-version":"1.1"},"name":"demo","files":[
@@ -455,16 +769,98 @@ mod tests {
              "core-metadata":{"sha256":"cd"},"size":10,"upload-time":"2024-01-01T00:00:00Z"},
             {"filename":"demo-1.1-py3-none-any.whl","url":"https://files.invalid/demo-1.1-py3-none-any.whl",
              "hashes":{},"yanked":false,"dist-info-metadata":true}],"versions":["1.0","1.1"]}"#;
-        let page = parse_json(body, &base()).unwrap();
+        let files = json_files(body).unwrap();
+        assert_eq!(files[0].url, "http://127.0.0.1:1/files/demo-1.0.tar.gz");
+        assert_eq!(files[0].hashes["sha256"], "ab");
+        assert_eq!(files[0].yanked.as_deref(), Some("broken"));
+        assert_eq!(files[0].requires_python.as_deref(), Some(">=3.8"));
+        assert_eq!(files[0].size, Some(10));
         assert_eq!(
-            page.files[0].url,
-            "http://127.0.0.1:1/files/demo-1.0.tar.gz"
+            files[0].upload_time.as_deref(),
+            Some("2024-01-01T00:00:00Z")
         );
-        assert_eq!(page.files[0].yanked.as_deref(), Some("broken"));
-        assert_eq!(page.files[0].requires_python.as_deref(), Some(">=3.8"));
-        assert!(page.files[0].core_metadata && page.files[1].core_metadata);
-        assert_eq!(page.files[1].yanked, None);
-        assert!(parse_json(b"{\"files\": [", &base()).is_err());
+        assert!(files[0].core_metadata && files[1].core_metadata);
+        assert_eq!(files[1].yanked, None);
+        assert_eq!(
+            files[1].url,
+            "https://files.invalid/demo-1.1-py3-none-any.whl"
+        );
+        assert!(json_files(b"{\"files\": [").is_err());
+        assert!(json_files(b"{\"name\": \"demo\"}").is_err());
+        assert!(json_files(b"{\"files\": []} trailing").is_err());
+    }
+
+    #[test]
+    fn json_page_escapes_nulls_and_fragments() {
+        // Escaped strings cannot be borrowed from the page, and null is
+        // what some servers send for an absent field.
+        let body = br#"{"files":[
+            {"filename":"demo-1.0.tar.gz","url":"https:\/\/files.invalid\/a\/demo-1.0.tar.gz#sha256=ab",
+             "hashes":{"sha\u0032\u0035\u0036":"ab"},"requires-python":"\u003e=3.8",
+             "yanked":"reason with \"quotes\"","core-metadata":null,"upload-time":null},
+            {"filename":"demo-1.1.tar.gz","url":"https://FILES.invalid/a/./b/../demo-1.1.tar.gz",
+             "yanked":true,"requires-python":" ","core-metadata":false,"dist-info-metadata":{"sha256":"x"}},
+            {"filename":"demo-1.2.tar.gz","url":"http://[::1",
+             "yanked":null}]}"#;
+        let files = json_files(body).unwrap();
+        assert_eq!(files.len(), 2, "a URL that does not resolve is skipped");
+        assert_eq!(files[0].url, "https://files.invalid/a/demo-1.0.tar.gz");
+        assert_eq!(files[0].hashes["sha256"], "ab");
+        assert_eq!(files[0].requires_python.as_deref(), Some(">=3.8"));
+        assert_eq!(files[0].yanked.as_deref(), Some("reason with \"quotes\""));
+        assert!(!files[0].core_metadata);
+        assert_eq!(files[0].upload_time, None);
+        // Not in the parser's own form: parsed, so it comes out normalized.
+        assert_eq!(files[1].url, "https://files.invalid/a/demo-1.1.tar.gz");
+        assert_eq!(files[1].yanked.as_deref(), Some(""));
+        assert_eq!(files[1].requires_python, None);
+        assert!(files[1].core_metadata);
+    }
+
+    #[test]
+    fn urls_the_parser_would_change_are_not_taken_as_they_are() {
+        for url in [
+            "https://files.invalid/a/b.whl",
+            "http://files.invalid/packages/ab/cd/x-1.0%2Bcpu-py3-none-any.whl",
+            "https://a-b.c0.invalid/~x/@y/;z=1/",
+            "https://files.invalid/.well-known/..x/a.whl",
+        ] {
+            assert!(is_normalized_absolute(url), "{url}");
+        }
+        for url in [
+            "https://files.invalid",
+            "HTTPS://files.invalid/a",
+            "https://Files.invalid/a",
+            "https://files.invalid:443/a",
+            "https://user@files.invalid/a",
+            "https://127.0.0.1/a",
+            "https://1.2.3/a",
+            "https://xn--nxasmq6b.invalid/a",
+            "https://files.invalid/a/../b",
+            "https://files.invalid/a/.",
+            "https://files.invalid/a/%2E%2e/b",
+            "https://files.invalid/a b",
+            "https://files.invalid/a?b=c",
+            "https://files.invalid/a%zz",
+            "https://files.invalid/a\\b",
+            "files.invalid/a",
+        ] {
+            assert!(!is_normalized_absolute(url), "{url}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the cheap check accepts, the URL parser gives back as it was.
+        #[test]
+        fn accepted_urls_are_what_the_parser_would_write(
+            url in "(https?|HTTP|ftp)://([a-z][a-z0-9.-]{0,10}|[a-zA-Z0-9.:@-]{0,12})\
+                (/([a-zA-Z0-9%._~!$&'()*+,;=:@-]{0,10}|[a-zA-Z0-9%._~!$&'()*+,;=:@\\[\\]|^?# -]{0,10})){0,4}"
+        ) {
+            if is_normalized_absolute(&url) {
+                let parsed = Url::parse(&url).map(without_fragment);
+                proptest::prop_assert_eq!(parsed.as_deref(), Ok(url.as_str()));
+            }
+        }
     }
 
     #[test]

@@ -448,7 +448,8 @@ fn nearest(versions: &BTreeSet<&Version>, anchor: Option<&Version>) -> Vec<Versi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::page::ProjectPage;
+    use crate::index::cache::Grouping;
+    use crate::index::page::{FileView, ProjectPage};
     use crate::requirements::{parse_text, ParseSettings};
     use std::path::Path;
     use target::{Derived, Platform};
@@ -486,7 +487,11 @@ mod tests {
         let mut fetched = Fetched::default();
         for (project, filter) in projects_to_fetch(&set, &target) {
             // As the client hands pages over: filtered by what is wanted.
-            let filtered = page.clone().filtered(Some(&project), &filter);
+            let mut grouping = Grouping::new(Some(&project), &filter, false, 0);
+            for file in &page.files {
+                grouping.push(&FileView::from(file));
+            }
+            let (_, filtered) = grouping.finish();
             fetched
                 .pages
                 .insert((0, project), Ok(Answer::Found(filtered)));
