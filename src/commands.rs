@@ -349,6 +349,10 @@ fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, E
     })
 }
 
+/// A pin (by requirement index), its wheel's file name, and the wheel's
+/// `Requires-Dist` values or why they could not be had.
+type PinRequirements<'a> = (usize, &'a String, Result<Vec<String>, String>);
+
 /// For `declared-conflict`: the metadata of every release a requirement
 /// pins exactly (the same cached metadata `lock` reads), and the pins whose
 /// metadata could not be had.
@@ -397,38 +401,41 @@ fn pinned_metadata(
             wanted.push((index, wheel.url.clone(), wheel.filename.clone(), hash));
         }
     }
-    // Cached metadata is read here; only misses wait on the network, and
-    // several of those are fetched at once.
-    let mut results: Vec<(usize, String, Result<String, String>)> = Vec::new();
-    wanted.retain(|(index, _, filename, hash)| {
-        match lock::index_source::cached_wheel_metadata(cache, hash.as_deref()) {
-            Some(text) => {
-                results.push((*index, filename.clone(), Ok(text)));
-                false
-            }
-            None => true,
-        }
+    // Cached metadata is read first, shared out over the cores; only misses
+    // wait on the network, several at once.
+    let cached = crate::parallel::map(&wanted, 8, |(_, _, _, hash)| {
+        lock::index_source::cached_wheel_metadata(cache, hash.as_deref())
+            .map(|text| lock::metadata::raw_requires_dist(&text))
     });
-    let workers = 8.min(wanted.len().max(1));
-    let fetched_now: Vec<(usize, String, Result<String, String>)> = std::thread::scope(|scope| {
+    let mut results: Vec<PinRequirements> = Vec::new();
+    let mut misses = Vec::new();
+    for ((index, url, filename, hash), requires_dist) in wanted.iter().zip(cached) {
+        match requires_dist {
+            Some(requires_dist) => results.push((*index, filename, Ok(requires_dist))),
+            None => misses.push((*index, url, filename, hash)),
+        }
+    }
+    let workers = 8.min(misses.len());
+    let fetched_now: Vec<PinRequirements> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|worker| {
-                let wanted = &wanted;
+                let misses = &misses;
                 scope.spawn(move || {
-                    wanted
+                    misses
                         .iter()
                         .skip(worker)
                         .step_by(workers)
-                        .map(|(index, url, filename, hash)| {
-                            let text = lock::index_source::read_wheel_metadata(
+                        .map(|&(index, url, filename, hash)| {
+                            let requires_dist = lock::index_source::read_wheel_metadata(
                                 client,
                                 cache,
                                 url,
                                 filename,
                                 hash.as_deref(),
                             )
+                            .map(|text| lock::metadata::raw_requires_dist(&text))
                             .map_err(|err| err.to_string());
-                            (*index, filename.clone(), text)
+                            (index, filename, requires_dist)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -436,17 +443,18 @@ fn pinned_metadata(
             .collect();
         handles
             .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
+            .flat_map(|handle| match handle.join() {
+                Ok(results) => results,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
             .collect()
     });
     results.extend(fetched_now);
     let mut pinned = PinnedMetadata::default();
-    for (index, filename, text) in results {
-        match text {
-            Ok(text) => {
-                pinned
-                    .requires_dist
-                    .insert(index, lock::metadata::raw_requires_dist(&text));
+    for (index, filename, requires_dist) in results {
+        match requires_dist {
+            Ok(requires_dist) => {
+                pinned.requires_dist.insert(index, requires_dist);
             }
             Err(reason) => pinned
                 .unavailable

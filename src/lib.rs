@@ -12,6 +12,7 @@ pub mod compat;
 pub mod diagnostic;
 pub mod index;
 pub mod lock;
+pub mod parallel;
 pub mod report;
 pub mod requirements;
 pub mod resolve;

@@ -380,12 +380,12 @@ impl Cache {
         let mut reader = BufReader::new(file);
         let mut line = String::new();
         reader.read_line(&mut line).ok()?;
-        let header: Header = serde_json::from_str(&line).ok()?;
+        let header: HeaderView = serde_json::from_str(&line).ok()?;
         let answer = if header.found {
             let mut found = ProjectPage::default();
             for (version, offset, length) in &header.releases {
                 if !filter.wants(version) {
-                    found.omitted_versions.push(version.clone());
+                    found.omitted_versions.push((*version).to_string());
                     continue;
                 }
                 reader
@@ -567,6 +567,23 @@ struct Header {
     /// Each release's version, and the byte offset and length of its files
     /// after the header line.
     releases: Vec<(String, u64, u64)>,
+}
+
+/// [`Header`] as a reader sees it: the versions borrowed from the line (a
+/// big project lists thousands). Versions are normalized PEP 440 text,
+/// never escaped; an entry that had one would read as a miss.
+#[derive(Deserialize)]
+struct HeaderView<'a> {
+    fetched_at: u64,
+    #[serde(default)]
+    max_age: Option<u64>,
+    #[serde(default)]
+    etag: Option<String>,
+    #[serde(default)]
+    last_modified: Option<String>,
+    found: bool,
+    #[serde(borrow)]
+    releases: Vec<(&'a str, u64, u64)>,
 }
 
 /// A stable hash for file names (std's hasher may change between releases).

@@ -316,23 +316,33 @@ impl IndexClient {
     ) -> Fetched {
         progress.set_length((indexes.len() * projects.len() + find_links.len()) as u64);
         // What the cache answers is read here, without starting the async
-        // runtime: a warm run then never pays for its threads.
+        // runtime: a warm run then never pays for its threads. Reading
+        // and parsing entries is most of a warm audit, so it is shared out
+        // over the cores.
         let mut fetched = Fetched::default();
         let mut to_fetch: Vec<(usize, IndexUrl, String, VersionFilter)> = Vec::new();
-        for (position, index) in indexes.iter().enumerate() {
-            for (project, filter) in projects {
-                let cached = index
-                    .project_url(project)
-                    .and_then(|url| self.cached_answer(&url, filter));
-                match cached {
-                    Some(answer) => {
-                        fetched.pages.insert((position, project.clone()), answer);
-                        progress.inc(1);
-                    }
-                    None => {
-                        to_fetch.push((position, index.clone(), project.clone(), filter.clone()))
-                    }
+        let wanted: Vec<(usize, &IndexUrl, &String, &VersionFilter)> = indexes
+            .iter()
+            .enumerate()
+            .flat_map(|(position, index)| {
+                projects
+                    .iter()
+                    .map(move |(project, filter)| (position, index, project, filter))
+            })
+            .collect();
+        let read = |(_, index, project, filter): &(usize, &IndexUrl, &String, &VersionFilter)| {
+            index
+                .project_url(project)
+                .and_then(|url| self.cached_answer(&url, filter))
+        };
+        let cached = crate::parallel::map(&wanted, 8, read);
+        for ((position, index, project, filter), answer) in wanted.into_iter().zip(cached) {
+            match answer {
+                Some(answer) => {
+                    fetched.pages.insert((position, project.clone()), answer);
+                    progress.inc(1);
                 }
+                None => to_fetch.push((position, index.clone(), project.clone(), filter.clone())),
             }
         }
         if to_fetch.is_empty() && find_links.is_empty() {

@@ -59,8 +59,26 @@ const SDIST_SUFFIXES: &[&str] = &[".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tg
 /// other projects, eggs, installers and unparsable versions give `None`,
 /// which is also how pip skips them.
 pub fn parse(filename: &str, project: &str) -> Option<DistFilename> {
-    let (version, tags) = split(filename, project)?;
-    let version = Version::from_str(version).ok()?;
+    parse_in_sequence(filename, project, &mut None)
+}
+
+/// [`parse`] for the files of a page in turn: a release's files are listed
+/// together, so the version parsed for the previous file (kept in
+/// `previous`) is reused when the text is the same.
+pub fn parse_in_sequence<'a>(
+    filename: &'a str,
+    project: &str,
+    previous: &mut Option<(&'a str, Version)>,
+) -> Option<DistFilename> {
+    let (text, tags) = split(filename, project)?;
+    let version = match previous {
+        Some((last, version)) if *last == text => version.clone(),
+        _ => {
+            let version = Version::from_str(text).ok()?;
+            *previous = Some((text, version.clone()));
+            version
+        }
+    };
     let kind = match tags {
         Some([python, abi, platform]) => DistKind::Wheel(WheelTags::new(python, abi, platform)),
         None => DistKind::Sdist,

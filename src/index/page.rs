@@ -91,16 +91,11 @@ impl VersionFilter {
             return false;
         }
         // Parsing every version of a big project for each pin is most of a
-        // warm audit: a pin's major release number rules most out unparsed.
-        let major = version
-            .split(|c: char| !c.is_ascii_digit())
-            .next()
-            .unwrap_or("");
-        if !major.is_empty()
-            && !version.contains('!')
+        // warm audit: a pin's release numbers rule most out unparsed.
+        if !version.contains('!')
             && wanted
                 .iter()
-                .all(|specifiers| excluded_by_major(specifiers, major))
+                .all(|specifiers| excluded_by_release(specifiers, version))
         {
             return false;
         }
@@ -713,15 +708,36 @@ fn decode_entities(text: &str) -> String {
 /// Whether `specifiers` is one `==` pin (no wildcard, no epoch) whose major
 /// release number is not `major`, so that no version with that major
 /// release can match.
-fn excluded_by_major(specifiers: &VersionSpecifiers, major: &str) -> bool {
+fn excluded_by_release(specifiers: &VersionSpecifiers, version: &str) -> bool {
     let mut specs = specifiers.iter();
     let (Some(spec), None) = (specs.next(), specs.next()) else {
         return false;
     };
     let pinned = spec.version();
-    *spec.operator() == Operator::Equal
-        && pinned.epoch() == 0
-        && major.parse::<u64>().ok() != pinned.release().first().copied()
+    if *spec.operator() != Operator::Equal || pinned.epoch() != 0 {
+        return false;
+    }
+    // The leading release numbers of the text (`1.26.4rc1+x` → 1, 26, 4):
+    // `==` needs them equal to the pin's, missing numbers counting as 0.
+    let pinned = pinned.release();
+    let mut compared = 0;
+    for segment in version.split('.') {
+        let digits = segment.len()
+            - segment
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .len();
+        let Ok(number) = segment[..digits].parse::<u64>() else {
+            break;
+        };
+        if number != pinned.get(compared).copied().unwrap_or(0) {
+            return true;
+        }
+        compared += 1;
+        if digits < segment.len() {
+            break;
+        }
+    }
+    compared > 0 && pinned.iter().skip(compared).any(|&number| number != 0)
 }
 
 /// A version in the normalized form releases are known by in the cache
@@ -736,6 +752,50 @@ mod tests {
 
     fn base() -> Url {
         Url::parse("http://127.0.0.1:1/simple/demo/").unwrap()
+    }
+
+    #[test]
+    fn the_release_shortcut_agrees_with_the_specifiers() {
+        let versions = [
+            "1",
+            "1.0",
+            "1.0.0",
+            "1.0.1",
+            "1.0rc1",
+            "1.0.post1",
+            "1.0.dev3",
+            "1.0+cu121",
+            "1.0.0+cpu",
+            "1.1",
+            "10.0",
+            "0.0",
+            "0.0.1",
+            "2.1.0",
+            "2.1.0a2",
+            "1!1.0",
+        ];
+        let pins = [
+            "==1.0",
+            "==1",
+            "==1.0.0",
+            "==1.0+cu121",
+            "==0",
+            "==2.1",
+            "==1.0rc1",
+            "==1.0.*",
+        ];
+        for pin in pins {
+            let specifiers: VersionSpecifiers = pin.parse().unwrap();
+            let filter = VersionFilter::admitted_by(vec![specifiers.clone()]);
+            for text in versions {
+                let version = Version::from_str(text).unwrap();
+                assert_eq!(
+                    filter.wants(&version.to_string()),
+                    specifiers.contains(&version),
+                    "{pin} vs {text}"
+                );
+            }
+        }
     }
 
     #[test]

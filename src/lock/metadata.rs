@@ -2,6 +2,7 @@
 //! email-header format of the core metadata specification, read far enough
 //! to resolve dependencies.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
@@ -51,7 +52,7 @@ impl DistMetadata {
             let invalid = |field: &'static str, reason: String| MetadataError::InvalidField {
                 line,
                 field,
-                value: value.clone(),
+                value: value.to_string(),
                 reason,
             };
             match field.to_ascii_lowercase().as_str() {
@@ -81,7 +82,7 @@ impl DistMetadata {
                     ExtraName::from_str(&value)
                         .map_err(|err| invalid("Provides-Extra", err.to_string()))?,
                 ),
-                "metadata-version" => metadata_version = Some(value),
+                "metadata-version" => metadata_version = Some(value.into_owned()),
                 "dynamic" => dynamic.push(value.to_ascii_lowercase()),
                 _ => {}
             }
@@ -135,14 +136,15 @@ pub fn raw_requires_dist(text: &str) -> Vec<String> {
     header_fields(text)
         .into_iter()
         .filter(|(_, field, _)| field.eq_ignore_ascii_case("requires-dist"))
-        .map(|(_, _, value)| value)
+        .map(|(_, _, value)| value.into_owned())
         .collect()
 }
 
 /// `(line number, field name, value)` for each header field, continuation
-/// lines folded into the value.
-fn header_fields(text: &str) -> Vec<(usize, String, String)> {
-    let mut fields: Vec<(usize, String, String)> = Vec::new();
+/// lines folded into the value. Borrowed where nothing is folded: most
+/// fields (classifiers above all) are never looked at.
+fn header_fields(text: &str) -> Vec<(usize, &str, Cow<'_, str>)> {
+    let mut fields: Vec<(usize, &str, Cow<'_, str>)> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         // Only an empty line ends the headers: a line of spaces continues
@@ -152,17 +154,14 @@ fn header_fields(text: &str) -> Vec<(usize, String, String)> {
         }
         if line.starts_with([' ', '\t']) {
             if let Some((_, _, value)) = fields.last_mut() {
+                let value = value.to_mut();
                 value.push(' ');
                 value.push_str(line.trim());
             }
             continue;
         }
         if let Some((field, value)) = line.split_once(':') {
-            fields.push((
-                index + 1,
-                field.trim().to_string(),
-                value.trim().to_string(),
-            ));
+            fields.push((index + 1, field.trim(), Cow::Borrowed(value.trim())));
         }
     }
     fields

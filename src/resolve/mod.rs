@@ -149,23 +149,20 @@ pub fn resolve_all(
     target: &Target,
     policy: &Policy,
 ) -> Vec<Resolution> {
-    set.requirements
-        .iter()
-        .map(|requirement| {
-            if !from_index(requirement) {
-                return Resolution::NotFromIndex;
-            }
-            if !applies(requirement, target) {
-                return Resolution::Skipped;
-            }
-            let constraints: Vec<&Requirement> = set
-                .requirements
-                .iter()
-                .filter(|c| c.constraint && c.name == requirement.name && applies(c, target))
-                .collect();
-            resolve_one(requirement, &constraints, sources, target, policy)
-        })
-        .collect()
+    crate::parallel::map(&set.requirements, 8, |requirement| {
+        if !from_index(requirement) {
+            return Resolution::NotFromIndex;
+        }
+        if !applies(requirement, target) {
+            return Resolution::Skipped;
+        }
+        let constraints: Vec<&Requirement> = set
+            .requirements
+            .iter()
+            .filter(|c| c.constraint && c.name == requirement.name && applies(c, target))
+            .collect();
+        resolve_one(requirement, &constraints, sources, target, policy)
+    })
 }
 
 /// A candidate file: its version, what it is, and where it was listed.
@@ -255,10 +252,11 @@ fn resolve_one(
 }
 
 fn candidates_of<'a>(files: &'a [DistFile], project: &str, source: &'a str) -> Vec<Candidate<'a>> {
+    let mut previous = None;
     files
         .iter()
         .filter_map(|file| {
-            let parsed = filename::parse(&file.filename, project)?;
+            let parsed = filename::parse_in_sequence(&file.filename, project, &mut previous)?;
             Some(Candidate {
                 version: parsed.version,
                 kind: parsed.kind,
