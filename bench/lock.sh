@@ -19,18 +19,8 @@ python=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-now() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "%.0f ms", m/1e6}'; }
-time_runs() { # name, setup-command, command...
-  local name=$1 setup=$2; shift 2
-  for _ in $(seq "$runs"); do
-    eval "$setup"
-    local start; start=$(now)
-    "$@" >/dev/null 2>&1 || true
-    echo $(( $(now) - start ))
-  done | median | sed "s/^/$name: /"
-  echo
-}
+# shellcheck source=bench/timing.sh
+source bench/timing.sh
 versions() { grep -E '^[A-Za-z0-9]' "$1" | sed -E 's/ .*//' | tr 'A-Z_.' 'a-z--' | sort; }
 
 echo "input: $input, Python $python, index from pip's configuration, $runs runs each"
