@@ -11,10 +11,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tokio::sync::OnceCell;
 
-type Lookup = Arc<OnceCell<Result<Vec<SocketAddr>, String>>>;
+type Lookup = Arc<OnceCell<Vec<SocketAddr>>>;
 
 /// The system resolver, asked once per host; concurrent connections to a
-/// host wait for the one lookup.
+/// host wait for the one lookup. Only an answer is kept: after a failure
+/// the next connection (a retry) asks again.
 #[derive(Default)]
 pub struct OncePerHost {
     lookups: Mutex<HashMap<String, Lookup>>,
@@ -32,7 +33,7 @@ impl Resolve for OncePerHost {
         );
         Box::pin(async move {
             let addresses = lookup
-                .get_or_init(|| async move {
+                .get_or_try_init(|| async move {
                     // The system resolver blocks, so it runs off the async
                     // threads, as reqwest's own resolver does.
                     let query = host.clone();
@@ -44,8 +45,8 @@ impl Resolve for OncePerHost {
                         Err(err) => Err(format!("could not resolve {host}: {err}")),
                     }
                 })
-                .await
-                .clone()?;
+                .await?
+                .clone();
             let addresses: Addrs = Box::new(addresses.into_iter());
             Ok(addresses)
         })
@@ -56,6 +57,23 @@ impl Resolve for OncePerHost {
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn a_failed_lookup_is_asked_again() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let resolver = OncePerHost::default();
+        // A label longer than 63 bytes fails in the local resolver, before
+        // any query is sent.
+        let host = format!("{}.test", "a".repeat(64));
+        for _ in 0..2 {
+            let name = Name::from_str(&host).expect("valid name");
+            assert!(runtime.block_on(resolver.resolve(name)).is_err());
+        }
+        let lookups = resolver.lookups.lock().expect("not poisoned");
+        assert!(lookups[&host].get().is_none(), "nothing kept");
+    }
 
     #[test]
     fn resolves_loopback_and_remembers_it() {

@@ -87,6 +87,18 @@ struct ProjectVersions {
     complete: bool,
 }
 
+/// Ends [`IndexSource::with_prefetch`]'s workers when dropped: queued
+/// work is dropped, and dropping the sender ends each worker once it is
+/// idle.
+struct StopPrefetch<'s, 'a>(&'s IndexSource<'a>);
+
+impl Drop for StopPrefetch<'_, '_> {
+    fn drop(&mut self) {
+        self.0.finished.store(true, Ordering::Relaxed);
+        *locked(&self.0.prefetch) = None;
+    }
+}
+
 /// Answers computed once and shared by the resolver and the prefetch
 /// workers: whoever asks second waits for the first answer.
 struct Memo<K, V> {
@@ -169,11 +181,10 @@ impl<'a> IndexSource<'a> {
                     }
                 });
             }
-            let result = resolution();
-            self.finished.store(true, Ordering::Relaxed);
-            // Dropping the sender ends the workers once the queue is empty.
-            *locked(&self.prefetch) = None;
-            result
+            // Also when the resolution panics: the workers must stop for
+            // the scope to end, and the panic to go on.
+            let _stop = StopPrefetch(self);
+            resolution()
         })
     }
 
@@ -561,5 +572,24 @@ fn candidate(version: Version, files: &[page::DistFile], location: &str) -> Cand
             })
             .collect(),
         index: location.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::client::ClientSettings;
+
+    #[test]
+    fn a_panicking_resolution_stops_the_workers_and_goes_on_panicking() {
+        let client = IndexClient::new(ClientSettings::default(), None).expect("client");
+        let source = IndexSource::new(&client, None, Vec::new(), Vec::new());
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            source.with_prefetch(|| panic!("a resolver bug"))
+        }));
+        assert!(outcome.is_err());
+        assert!(locked(&source.prefetch).is_none());
+        // The source still works afterwards.
+        assert_eq!(source.with_prefetch(|| 7), 7);
     }
 }
