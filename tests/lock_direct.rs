@@ -566,3 +566,21 @@ fn audit_reads_the_direct_references_of_a_pylock() {
     );
     assert!(!audit.stderr.contains("left out"), "{}", audit.stderr);
 }
+
+#[test]
+fn credentials_of_a_direct_url_stay_out_of_the_lockfile() {
+    let index = Index::new();
+    index.publish("dep", "dep-1.0-py3-none-any.whl", &wheel("dep", &[]));
+    let remote = index.host("tool-1.0-py3-none-any.whl", &wheel("tool", &["dep>=1"]));
+    let with_token = remote.replacen("://", "://ci:s3cr3t@", 1);
+    index.requirements(&format!("tool @ {with_token}\n"));
+    let run = index.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&format!("tool @ {remote}")),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("s3cr3t"), "{}", run.stdout);
+    assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
+}

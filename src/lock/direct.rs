@@ -297,6 +297,12 @@ impl DirectReference {
         })
     }
 
+    /// The reference as the lockfile and messages show it: a URL without
+    /// its credentials (pip finds them again in `.netrc` or a keyring).
+    pub fn shown(&self) -> String {
+        super::output::without_credentials(&self.given)
+    }
+
     /// Whether a dependency's `name @ url` points where this line does
     /// (pip's rule: a URL a dependency names is allowed only when the
     /// requirements name it too).
@@ -372,7 +378,7 @@ pub struct DirectSource<'a> {
 impl DirectSource<'_> {
     /// The metadata (and hash) of `reference`.
     pub fn read(&self, reference: &DirectReference) -> Result<DirectDist, DirectError> {
-        let what = reference.given.clone();
+        let what = reference.shown();
         let read_error = |reason: String| DirectError::Read {
             what: what.clone(),
             reason,
@@ -423,7 +429,7 @@ impl DirectSource<'_> {
     }
 
     fn project(&self, reference: &DirectReference, root: &Path) -> Result<String, DirectError> {
-        let what = reference.given.clone();
+        let what = reference.shown();
         if !self.sdists.policy.allow_builds {
             return Err(DirectError::BuildForbidden(what));
         }
@@ -454,7 +460,7 @@ impl DirectSource<'_> {
         load: impl FnOnce() -> Result<Vec<u8>, DirectError>,
     ) -> Result<(String, String), DirectError> {
         let filename = reference.location.filename();
-        let what = reference.given.clone();
+        let what = reference.shown();
         // With a hash in hand the cache may answer without a download.
         if let Some(expected) = reference.expected_hashes.first() {
             if let Some(text) = self.cached(expected) {

@@ -89,7 +89,7 @@ fn requirement_text(package: &LockedPackage) -> String {
         let names: Vec<&str> = direct.extras.iter().map(AsRef::as_ref).collect();
         format!("[{}]", names.join(","))
     };
-    let given = &direct.reference.given;
+    let given = &direct.reference.shown();
     if direct.reference.editable {
         format!("-e {given}{extras}")
     } else if is_url(given) {

@@ -366,10 +366,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                                 line: requirement.origin.line,
                                 requirement: requirement.label(),
                                 name,
-                                places: Box::new((
-                                    first.reference.given.clone(),
-                                    dist.reference.given,
-                                )),
+                                places: Box::new((first.reference.shown(), dist.reference.shown())),
                             });
                         }
                     }

@@ -299,7 +299,7 @@ impl PackageSource for InMemorySource {
             self.direct
                 .get(&reference.given)
                 .ok_or_else(|| DirectError::Read {
-                    what: reference.given.clone(),
+                    what: reference.shown(),
                     reason: "the source holds no such distribution".into(),
                 })?;
         Ok(DirectDist {
