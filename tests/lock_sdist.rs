@@ -538,3 +538,81 @@ fn an_sdist_larger_than_the_index_says_is_not_downloaded_whole() {
         run.stderr
     );
 }
+
+/// A wheel of `name` 1.0 whose METADATA requires `requires`.
+fn metadata_wheel(name: &str, requires: &str) -> Vec<u8> {
+    zip(&[
+        (
+            format!("{name}-1.0.dist-info/METADATA"),
+            format!(
+                "Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nRequires-Dist: {requires}\n"
+            ),
+        ),
+        (
+            format!("{name}-1.0.dist-info/WHEEL"),
+            "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_string(),
+        ),
+    ])
+}
+
+#[test]
+fn a_server_refusing_an_unadvertised_metadata_file_is_read_inside_the_wheel() {
+    let index = Index::new("guarded\n");
+    std::fs::write(
+        index
+            .root
+            .path()
+            .join("files")
+            .join(index_server::REFUSE_MISSING),
+        "",
+    )
+    .unwrap();
+    index.publish(
+        "guarded",
+        "guarded-1.0-py3-none-any.whl",
+        &metadata_wheel("guarded", "dep"),
+        None,
+    );
+    publish_dep(&index, "dep");
+    let run = index.lock(&["--no-build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("dep==1.0"), "{}", run.stdout);
+    assert_eq!(
+        index.file_requests("guarded-1.0-py3-none-any.whl.metadata"),
+        1
+    );
+}
+
+#[test]
+fn an_unreadable_wheel_gives_way_to_the_next_of_its_release() {
+    let index = Index::new("pair\n");
+    let good = metadata_wheel("pair", "dep");
+    let files = index.root.path().join("files");
+    std::fs::write(
+        files.join("pair-1.0-cp312-cp312-manylinux_2_28_x86_64.whl"),
+        b"not a zip",
+    )
+    .unwrap();
+    std::fs::write(files.join("pair-1.0-py3-none-any.whl"), &good).unwrap();
+    let page = serde_json::json!({
+        "meta": {"api-version": "1.1"},
+        "name": "pair",
+        "files": [
+            {"filename": "pair-1.0-cp312-cp312-manylinux_2_28_x86_64.whl",
+             "url": "../../files/pair-1.0-cp312-cp312-manylinux_2_28_x86_64.whl",
+             "hashes": {"sha256": sha256(b"not a zip")}},
+            {"filename": "pair-1.0-py3-none-any.whl",
+             "url": "../../files/pair-1.0-py3-none-any.whl",
+             "hashes": {"sha256": sha256(&good)}},
+        ],
+    });
+    std::fs::write(
+        index.root.path().join("simple").join("pair.json"),
+        page.to_string(),
+    )
+    .unwrap();
+    publish_dep(&index, "dep");
+    let run = index.lock(&["--no-build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("dep==1.0"), "{}", run.stdout);
+}

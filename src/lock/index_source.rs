@@ -381,10 +381,19 @@ pub fn read_wheel_metadata(
         let from_index = client.fetch_bytes(&format!("{url}.metadata"), None, MAX_METADATA);
         (from_index, tail.join())
     });
-    let bytes = match from_index? {
-        Some(found) => found.body,
+    // The `.metadata` file was never advertised, so a server that refuses
+    // it (some answer 403 for what they do not have) has not said more
+    // than a 404 would.
+    let refused = |err: &FetchError| match err {
+        FetchError::Denied { .. } => true,
+        FetchError::Status { status, .. } => (400..500).contains(status),
+        _ => false,
+    };
+    let bytes = match from_index {
+        Ok(Some(found)) => found.body,
+        Err(err) if !refused(&err) => return Err(err.into()),
         // No `.metadata` file: read METADATA out of the wheel itself.
-        None => {
+        Ok(None) | Err(_) => {
             let tail = tail
                 .unwrap_or_else(|_| Err("the range read stopped unexpectedly".into()))
                 .map_err(|reason| WheelMetadataError {
@@ -459,15 +468,30 @@ impl IndexSource<'_> {
         version: &Version,
     ) -> Result<DistMetadata, SourceError> {
         let release = self.release(name, version)?;
-        // Only wheels: their metadata is static, an sdist's may not be.
+        // Wheels first: their metadata is static, an sdist's may not be.
+        // Any wheel says the same, so one that cannot be read (a zip64
+        // archive, a file gone from the server) gives way to the next.
+        let mut unreadable = None;
         for file in release.files.iter().filter(|file| file.is_wheel()) {
-            if let Some(text) = self.file_metadata(file)? {
-                return DistMetadata::parse(&text).map_err(|source| SourceError::InvalidMetadata {
-                    name: name.clone(),
-                    version: version.clone(),
-                    source,
-                });
+            match self.file_metadata(file) {
+                Ok(Some(text)) => {
+                    return DistMetadata::parse(&text).map_err(|source| {
+                        SourceError::InvalidMetadata {
+                            name: name.clone(),
+                            version: version.clone(),
+                            source,
+                        }
+                    })
+                }
+                Ok(None) => {}
+                Err(err @ SourceError::NotCached(_)) => return Err(err),
+                Err(err) => {
+                    unreadable.get_or_insert(err);
+                }
             }
+        }
+        if let Some(err) = unreadable {
+            return Err(err);
         }
         // No wheel to read: the sdist says, or its build backend does.
         match sdist::preferred(release.files.iter()) {

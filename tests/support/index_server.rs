@@ -20,6 +20,10 @@ use std::time::Duration;
 
 /// `alice:s3cret`, base64-encoded.
 const ALICE: &str = "Basic YWxpY2U6czNjcmV0";
+/// A file of this name in a served `files/` folder makes the server answer
+/// 403 instead of 404 for the files it lacks there.
+pub const REFUSE_MISSING: &str = ".refuse-missing";
+
 const ETAG: &str = "\"v1\"";
 
 #[derive(Debug, Clone)]
@@ -169,7 +173,12 @@ fn serve(
 
 fn serve_file(stream: TcpStream, path: &Path, range: Option<&String>) {
     let Ok(body) = std::fs::read(path) else {
-        return respond(stream, 404, "text/plain", b"not found", "");
+        // Like a storage bucket that hides what it does not have.
+        let refuses = path
+            .parent()
+            .is_some_and(|folder| folder.join(REFUSE_MISSING).exists());
+        let status = if refuses { 403 } else { 404 };
+        return respond(stream, status, "text/plain", b"not here", "");
     };
     let total = body.len();
     let wanted = range.and_then(|range| {
@@ -210,6 +219,7 @@ fn respond(
         206 => "Partial Content",
         304 => "Not Modified",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         500 => "Internal Server Error",
         _ => "Service Unavailable",
