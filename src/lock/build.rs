@@ -7,8 +7,8 @@
 //! folder) as the current folder. An editable project is asked with the
 //! PEP 660 `_editable` hooks, where its backend has them.
 //!
-//! This runs the sdist's code: only `reqlock lock` calls it, and
-//! `--no-build` forbids it. Every step (the venv, each `pip install`, each
+//! This runs the sdist's code: only `reqlock lock` and `reqlock audit
+//! --deep` call it, and `--no-build` forbids it. Every step (the venv, each `pip install`, each
 //! hook) runs with no input and a time limit: a `setup.py` that asks a
 //! question or waits on an unreachable server is stopped, with everything
 //! it started, instead of hanging the lock.
