@@ -458,7 +458,14 @@ impl Cache {
     pub fn metadata_path(&self, hash: &str) -> PathBuf {
         let name: String = hash
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    // An index may write a digest in capitals.
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
             .collect();
         self.root.join("metadata").join(name)
     }
@@ -604,6 +611,15 @@ mod tests {
             grouping.push(&FileView::from(file));
         }
         grouping.finish().0
+    }
+
+    #[test]
+    fn metadata_is_kept_under_the_lowercase_digest() {
+        let cache = Cache::at(PathBuf::from("/cache"));
+        assert_eq!(
+            cache.metadata_path("sha256:ABCdef01"),
+            cache.metadata_path("sha256:abcdef01")
+        );
     }
 
     #[test]

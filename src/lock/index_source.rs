@@ -589,7 +589,10 @@ fn candidate(version: Version, files: &[page::DistFile], location: &str) -> Cand
                     .hashes
                     .iter()
                     .filter(|(algorithm, _)| algorithm.as_str() == "sha256")
-                    .map(|(algorithm, digest)| format!("{algorithm}:{digest}"))
+                    // pip compares with lowercase hex digests.
+                    .map(|(algorithm, digest)| {
+                        format!("{algorithm}:{}", digest.to_ascii_lowercase())
+                    })
                     .collect(),
                 upload_time: file.upload_time.clone(),
                 size: file.size,
