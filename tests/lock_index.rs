@@ -106,6 +106,19 @@ fn locks_the_tree_reading_metadata_from_metadata_files_and_from_inside_wheels() 
         ["/locking/alpha/", "/locking/beta/", "/locking/gamma/"]
     );
 
+    // With --refresh every page is asked for again, once: a release's
+    // files are then read back from what this run stored.
+    let before = project.server.page_requests().len();
+    let refreshed = project.lock(&[
+        "--refresh",
+        "--index-url",
+        &project.index,
+        "requirements.txt",
+    ]);
+    assert_eq!(refreshed.code, 0, "{}", refreshed.stderr);
+    assert_eq!(refreshed.stdout, run.stdout);
+    assert_eq!(project.server.page_requests().len(), before + 3);
+
     // Pages and metadata are cached: offline gives the same lockfile.
     let offline = project.lock(&[
         "--offline",

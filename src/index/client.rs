@@ -484,6 +484,23 @@ impl IndexClient {
         }
     }
 
+    /// The cached answer for `project` on `index` if it was fetched at or
+    /// after `since` (seconds since the Unix epoch), however the freshness
+    /// rules would judge it: a run reads again, from the cache, what it
+    /// has just fetched (with `--refresh`, or from an index whose pages
+    /// must be revalidated each time).
+    pub fn answer_fetched_since(
+        &self,
+        index: &IndexUrl,
+        project: &str,
+        filter: &VersionFilter,
+        since: u64,
+    ) -> Option<Answer> {
+        let url = index.project_url(project)?;
+        let entry = self.cache.as_ref()?.load(&redacted(&url), filter)?;
+        (entry.validators.fetched_at >= since).then_some(entry.answer)
+    }
+
     /// A page from the cache when fresh enough, else from the network;
     /// with the files of the releases `filter` wants (all are cached).
     async fn page(

@@ -68,6 +68,9 @@ pub struct IndexSource<'a> {
     finished: AtomicBool,
     /// Counts the releases whose metadata was read.
     progress: ProgressBar,
+    /// When this source was made (seconds since the Unix epoch): cache
+    /// entries written since are this run's own.
+    started: u64,
 }
 
 /// A project's versions on each page that lists it, in priority order
@@ -147,6 +150,7 @@ impl<'a> IndexSource<'a> {
             announced: Mutex::new(HashSet::new()),
             finished: AtomicBool::new(false),
             progress: ProgressBar::hidden(),
+            started: crate::index::cache::now(),
         }
     }
 
@@ -305,18 +309,35 @@ impl<'a> IndexSource<'a> {
                 let pin = VersionSpecifiers::from_str(&format!("=={version}"))
                     .map_err(|err| SourceError::Index(err.to_string()))?;
                 let text = name.to_string();
-                let fetched = self.client.fetch_all(
-                    &self.indexes[position..=position],
-                    &[],
-                    &[(text.clone(), VersionFilter::admitted_by(vec![pin]))],
-                    &ProgressBar::hidden(),
-                );
-                match fetched.pages.get(&(0, text.clone())) {
-                    Some(Ok(Answer::Found(page))) => releases_of(page, &text, true)
+                let filter = VersionFilter::admitted_by(vec![pin]);
+                // What this run fetched is read back from the cache, even
+                // when the rules would call it stale (`--refresh`).
+                let answer = match self.client.answer_fetched_since(
+                    &self.indexes[position],
+                    &text,
+                    &filter,
+                    self.started,
+                ) {
+                    Some(answer) => answer,
+                    None => {
+                        let mut fetched = self.client.fetch_all(
+                            &self.indexes[position..=position],
+                            &[],
+                            &[(text.clone(), filter)],
+                            &ProgressBar::hidden(),
+                        );
+                        match fetched.pages.remove(&(0, text.clone())) {
+                            Some(Ok(answer)) => answer,
+                            None => Answer::NotFound,
+                            Some(Err(err)) => return Err(fetch_error(&err)),
+                        }
+                    }
+                };
+                match answer {
+                    Answer::Found(page) => releases_of(&page, &text, true)
                         .remove(version)
                         .ok_or_else(unknown)?,
-                    Some(Ok(Answer::NotFound)) | None => return Err(unknown()),
-                    Some(Err(err)) => return Err(fetch_error(err)),
+                    Answer::NotFound => return Err(unknown()),
                 }
             }
             _ => found.releases.get(version).cloned().unwrap_or_default(),
