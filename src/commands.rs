@@ -282,7 +282,11 @@ fn open_indexes(
         ..settings
     };
     let cache = Cache::from_environment();
-    let client = IndexClient::new(settings, cache.clone()).map_err(usage_error)?;
+    let indexes: Vec<crate::index::IndexUrl> =
+        sources.indexes.iter().map(|i| i.url.clone()).collect();
+    let client = IndexClient::new(settings, cache.clone())
+        .map_err(usage_error)?
+        .with_index_logins(&indexes);
     Ok(IndexSession {
         sources,
         client,

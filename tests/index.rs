@@ -462,6 +462,12 @@ fn credentials_come_from_the_url_or_netrc_and_are_never_shown() {
     let run = workspace.run(&["--format", "json", "--index-url", &with_userinfo]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["requirements"][0]["resolved"]["version"], "3.0");
+    // The index's login goes with the request for its file's metadata too,
+    // whose URL carries none (as pip sends it to the index's host).
+    assert!(server.requests().iter().any(|request| {
+        request.path == "/files/private-3.0-py3-none-any.whl.metadata"
+            && request.authorization.as_deref() == Some("Basic YWxpY2U6czNjcmV0")
+    }));
     for text in [&run.stdout, &run.stderr] {
         assert!(
             !text.contains("s3cret") && !text.contains("alice"),

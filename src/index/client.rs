@@ -231,7 +231,16 @@ pub struct IndexClient {
     cache: Option<Cache>,
     settings: Arc<ClientSettings>,
     netrc: Arc<Netrc>,
+    /// The logins the index URLs carry, by host and port: as pip does, an
+    /// index's credentials go with every request to its host, its files
+    /// included (their URLs carry none).
+    index_logins: Arc<HashMap<HostPort, Login>>,
 }
+
+/// A host and its port (the scheme's when the URL gives none).
+type HostPort = (String, Option<u16>);
+/// A user and password.
+type Login = (String, String);
 
 /// The client's async runtime. Dropping it does not wait for host lookups
 /// still running on its blocking threads (a slow resolver can take seconds
@@ -245,6 +254,18 @@ impl Drop for AsyncRuntime {
             runtime.shutdown_background();
         }
     }
+}
+
+/// The user and password a URL carries, decoded.
+fn userinfo(url: &Url) -> Option<(String, String)> {
+    if url.username().is_empty() {
+        return None;
+    }
+    let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
+    Some((
+        decode(url.username()),
+        url.password().map(decode).unwrap_or_default(),
+    ))
 }
 
 /// What one round of fetching produced.
@@ -270,7 +291,26 @@ impl IndexClient {
             cache,
             settings: Arc::new(settings),
             netrc: Arc::new(Netrc::from_environment()),
+            index_logins: Arc::default(),
         })
+    }
+
+    /// Send the credentials of these index URLs to every URL on their
+    /// hosts.
+    pub fn with_index_logins(mut self, indexes: &[IndexUrl]) -> IndexClient {
+        let logins = indexes
+            .iter()
+            .filter_map(|index| {
+                let url = Url::parse(index.with_credentials()).ok()?;
+                let login = userinfo(&url)?;
+                Some((
+                    (url.host_str()?.to_string(), url.port_or_known_default()),
+                    login,
+                ))
+            })
+            .collect();
+        self.index_logins = Arc::new(logins);
+        self
     }
 
     /// The async runtime, started on first use and kept: pooled connections
@@ -524,14 +564,14 @@ impl IndexClient {
     }
 
     fn credentials(&self, url: &Url) -> Option<(String, String)> {
-        if !url.username().is_empty() {
-            let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
-            return Some((
-                decode(url.username()),
-                url.password().map(decode).unwrap_or_default(),
-            ));
+        if let Some(login) = userinfo(url) {
+            return Some(login);
         }
-        self.netrc.login_for(url.host_str()?).cloned()
+        let host = url.host_str()?;
+        self.index_logins
+            .get(&(host.to_string(), url.port_or_known_default()))
+            .or_else(|| self.netrc.login_for(host))
+            .cloned()
     }
 
     /// The bytes at `url` (a distribution file's `.metadata`, say), or

@@ -122,6 +122,10 @@ fn serve(
         .is_some_and(|accept| accept.contains("application/vnd.pypi.simple.v1+json"));
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     if let ["files", name] = parts.as_slice() {
+        // The private project's files want the same login as its page.
+        if name.starts_with("private-") && authorization.as_deref() != Some(ALICE) {
+            return respond(stream, 401, "text/plain", b"who are you?", "");
+        }
         return serve_file(stream, &root.join("files").join(name), headers.get("range"));
     }
     let (folder, project) = match parts.as_slice() {
