@@ -80,6 +80,18 @@ impl Index {
     }
 
     fn lock_with(&self, args: &[&str], adjust: impl FnOnce(&mut Command)) -> Run {
+        let mut command = self.command(args);
+        adjust(&mut command);
+        let output = command.output().expect("reqlock runs");
+        Run {
+            code: output.status.code().expect("exit code"),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8"),
+        }
+    }
+
+    /// `reqlock lock` against this index, not yet started.
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::cargo_bin("reqlock").expect("binary built");
         command
             .arg("lock")
@@ -97,13 +109,7 @@ impl Index {
             .env("PIP_CONFIG_FILE", "/dev/null")
             .env_remove("PIP_INDEX_URL")
             .env_remove("PIP_EXTRA_INDEX_URL");
-        adjust(&mut command);
-        let output = command.output().expect("reqlock runs");
-        Run {
-            code: output.status.code().expect("exit code"),
-            stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-        }
+        command
     }
 
     fn file_requests(&self, filename: &str) -> usize {
@@ -615,4 +621,62 @@ fn an_unreadable_wheel_gives_way_to_the_next_of_its_release() {
     let run = index.lock(&["--no-build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("dep==1.0"), "{}", run.stdout);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_lock_stops_the_build_it_started() {
+    if !python_with_pip() {
+        return;
+    }
+    let index = Index::new("stuck\n");
+    let pid_file = index.dir.path().join("hook.pid");
+    let backend = format!(
+        r#"
+import os, time
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    with open({pid_file:?}, "w") as out:
+        out.write(str(os.getpid()))
+    time.sleep(600)
+"#
+    );
+    index.publish(
+        "stuck",
+        "stuck-1.0.tar.gz",
+        &in_tree_sdist("stuck", "[]", &backend),
+        None,
+    );
+    let mut lock = index
+        .command(&[])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("reqlock starts");
+    let hook = (0..600).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::fs::read_to_string(&pid_file)
+            .ok()
+            .filter(|pid| !pid.is_empty())
+    });
+    let hook = hook.expect("the hook started");
+    let status = Command::new("kill")
+        .args(["-INT", &lock.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let exit = lock.wait().expect("reqlock ends");
+    assert!(!exit.success());
+    // Gone, or a zombie waiting for init to reap it: not running.
+    let running = (0..50).all(|_| {
+        let state = std::fs::read_to_string(format!("/proc/{hook}/stat")).unwrap_or_default();
+        let alive = state
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'));
+        if alive {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        alive
+    });
+    assert!(!running, "the hook (pid {hook}) still runs");
 }

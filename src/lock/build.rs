@@ -490,6 +490,10 @@ fn run_with_limit(command: &mut Command, limit: Duration) -> std::io::Result<Ran
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(command, 0);
     let mut child = command.spawn()?;
+    // Its own process group does not get the terminal's Ctrl-C: reqlock
+    // stops it on the way out.
+    #[cfg(unix)]
+    let _stopped_on_interrupt = interrupt::Running::register(child.id());
     let deadline = Instant::now() + limit;
     let mut pipes = Pipes::start(&mut child);
     let exited = match wait_until(&mut child, deadline) {
@@ -513,6 +517,74 @@ fn run_with_limit(command: &mut Command, limit: Duration) -> std::io::Result<Ran
         stdout,
         stderr,
     })
+}
+
+/// Build steps lead process groups of their own, which the terminal's
+/// Ctrl-C (sent to reqlock's group) never reaches: on SIGINT, SIGTERM or
+/// SIGHUP, reqlock kills the groups of the steps still running, then dies
+/// of the signal as it would have.
+#[cfg(unix)]
+mod interrupt {
+    use std::sync::atomic::{AtomicI32, Ordering};
+    use std::sync::Once;
+
+    /// Slots, not a locked list: a signal handler may only make
+    /// async-signal-safe calls, which taking a lock is not.
+    static RUNNING: [AtomicI32; 64] = [const { AtomicI32::new(0) }; 64];
+
+    /// A running step's process group, in a slot until dropped.
+    pub struct Running(Option<usize>);
+
+    impl Running {
+        pub fn register(pid: u32) -> Running {
+            static INSTALL: Once = Once::new();
+            INSTALL.call_once(|| {
+                for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    // SAFETY: the handler only loads atomics and calls
+                    // `kill`, `signal` and `raise`, all async-signal-safe.
+                    unsafe {
+                        libc::signal(signal, on_signal as *const () as libc::sighandler_t);
+                    }
+                }
+            });
+            let Ok(pid) = i32::try_from(pid) else {
+                return Running(None);
+            };
+            // More than 64 steps at once do not happen (builds run one at a
+            // time); one without a slot is only not stopped on Ctrl-C.
+            Running(RUNNING.iter().position(|slot| {
+                slot.compare_exchange(0, pid, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_ok()
+            }))
+        }
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            if let Some(slot) = self.0 {
+                RUNNING[slot].store(0, Ordering::SeqCst);
+            }
+        }
+    }
+
+    extern "C" fn on_signal(signal: libc::c_int) {
+        for slot in &RUNNING {
+            let pid = slot.load(Ordering::SeqCst);
+            if pid > 0 {
+                // SAFETY: `kill` is async-signal-safe; the group is the
+                // step's own (`process_group(0)`), led by `pid`.
+                unsafe {
+                    libc::kill(-pid, libc::SIGKILL);
+                }
+            }
+        }
+        // SAFETY: back to the default action, then the same signal again:
+        // reqlock ends as the signal would have ended it.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
+    }
 }
 
 /// The exit status of `child`, or `None` if it still runs at `deadline`.
