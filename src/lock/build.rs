@@ -214,7 +214,18 @@ impl PipSources<'_> {
             None => env.push(("PIP_NO_INDEX".to_string(), "1".to_string())),
         }
         if !self.find_links.is_empty() {
-            env.push(("PIP_FIND_LINKS".to_string(), self.find_links.join(" ")));
+            let links: Vec<String> = self
+                .find_links
+                .iter()
+                .map(|link| {
+                    if with_credentials {
+                        link.clone()
+                    } else {
+                        IndexUrl::redact_str(link)
+                    }
+                })
+                .collect();
+            env.push(("PIP_FIND_LINKS".to_string(), links.join(" ")));
         }
         // reqlock already reads plain-http indexes; pip would refuse them
         // (outside loopback) unless trusted.
@@ -411,7 +422,7 @@ impl Build<'_> {
             Command::new(self.python)
                 .args(["-m", "pip", "--python"])
                 .arg(venv_python)
-                .args(["install", "--no-warn-script-location"])
+                .args(["install", "--no-warn-script-location", "--"])
                 .args(requirements),
             environment,
             || format!("installing the build requirements {listed}"),
@@ -848,7 +859,10 @@ mod tests {
             IndexUrl::parse("https://user:secret@private.example.invalid/simple").expect("url"),
             IndexUrl::parse("http://mirror.example.invalid/simple").expect("url"),
         ];
-        let find_links = ["/srv/wheels".to_string()];
+        let find_links = [
+            "/srv/wheels".to_string(),
+            "https://ci:t0ken@links.example.invalid/wheels/".to_string(),
+        ];
         let sources = PipSources {
             indexes: &indexes,
             find_links: &find_links,
@@ -868,7 +882,10 @@ mod tests {
             value("PIP_EXTRA_INDEX_URL"),
             Some("http://mirror.example.invalid/simple/")
         );
-        assert_eq!(value("PIP_FIND_LINKS"), Some("/srv/wheels"));
+        assert_eq!(
+            value("PIP_FIND_LINKS"),
+            Some("/srv/wheels https://ci:t0ken@links.example.invalid/wheels/")
+        );
         assert_eq!(value("PIP_TRUSTED_HOST"), Some("mirror.example.invalid"));
         assert_eq!(value("PIP_CONFIG_FILE"), Some(null_device()));
         assert_eq!(value("PIP_NO_INDEX"), None);
@@ -876,6 +893,10 @@ mod tests {
         assert!(
             for_hooks.iter().any(|(key, value)| key == "PIP_INDEX_URL"
                 && value == "https://private.example.invalid/simple/"),
+            "{for_hooks:?}"
+        );
+        assert!(
+            !for_hooks.iter().any(|(_, value)| value.contains("t0ken")),
             "{for_hooks:?}"
         );
         let none = PipSources {
