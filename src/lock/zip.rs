@@ -22,6 +22,10 @@ const TAIL: u64 = 64 * 1024;
 /// one read gets an entry's header and data; a longer one costs a read.
 const EXTRA_FIELD_ROOM: u64 = 512;
 
+/// The largest central directory read: a hundred thousand entries with
+/// long names fit, and a file that claims more is not fetched to find out.
+const MAX_DIRECTORY: u64 = 64 * 1024 * 1024;
+
 const END_OF_DIRECTORY: u32 = 0x0605_4b50;
 const DIRECTORY_ENTRY: u32 = 0x0201_4b50;
 const LOCAL_HEADER: u32 = 0x0403_4b50;
@@ -142,6 +146,13 @@ impl Archive {
         if directory_start == u32::MAX {
             return Err(ZipError::Malformed("zip64 files are not supported".into()));
         }
+        if u64::from(directory_size) > MAX_DIRECTORY {
+            return Err(ZipError::Malformed(format!(
+                "its directory claims {}, more than the {} reqlock reads",
+                human(u64::from(directory_size)),
+                human(MAX_DIRECTORY)
+            )));
+        }
         let directory = span(
             &tail,
             u64::from(directory_start),
@@ -190,8 +201,15 @@ impl Archive {
         };
         let start = u64::from(entry.local_header);
         let compressed = u64::from(entry.compressed);
-        // A stored entry is as large as its data: no need to fetch it.
-        if entry.method == 0 && compressed > limit {
+        // A stored entry is as large as its data, and deflate never grows
+        // data by more than a few bytes per 16 KiB block: an entry whose
+        // data is larger than that inflates past the limit, and is not
+        // fetched to find out.
+        let most_data = match entry.method {
+            0 => limit,
+            _ => limit.saturating_add(limit / 1000).saturating_add(1024),
+        };
+        if compressed > most_data {
             return Err(too_large());
         }
         // The local header repeats the name and may carry another extra
@@ -296,6 +314,41 @@ mod tests {
                 limit: 1000
             })
         );
+    }
+
+    #[test]
+    fn sizes_an_archive_claims_past_the_limits_are_not_fetched() {
+        let mut fetches = 0;
+        let mut counting = |_: &str| -> Result<Bytes, String> {
+            fetches += 1;
+            Err("not fetched".into())
+        };
+        // An entry whose data alone is past what the limit can inflate from.
+        let archive = Archive::from_memory(deflated("big", &[7u8; 4096]), 10).expect("a zip");
+        let mut entry = archive.entries[0].clone();
+        entry.compressed = u32::MAX;
+        assert_eq!(
+            archive.read(&entry, &mut counting, 1000),
+            Err(ZipError::EntryTooLarge {
+                entry: "big".into(),
+                limit: 1000
+            })
+        );
+        // A directory that claims more than reqlock reads.
+        let mut body = deflated("one", b"1");
+        let end = body.len() - 22;
+        body[end + 12..end + 16].copy_from_slice(&u32::MAX.to_le_bytes());
+        let total = body.len() as u64;
+        let tail = Bytes {
+            start: 0,
+            total,
+            body,
+        };
+        assert!(matches!(
+            Archive::from_tail(tail, &mut counting, 10),
+            Err(ZipError::Malformed(reason)) if reason.contains("directory claims")
+        ));
+        assert_eq!(fetches, 0);
     }
 
     #[test]
