@@ -46,6 +46,12 @@ use crate::index::IndexUrl;
 /// A package to work ahead on, and how to anticipate the resolver.
 type Prefetch = (Wanted, Arc<dyn Foresight>);
 
+/// The most a wheel's tail may be when it is asked for before knowing
+/// whether it is needed: a range read sends 64 KiB; a server that ignores
+/// ranges sends the whole wheel, which past this is asked for again only
+/// if the `.metadata` file turns out to be missing.
+const SPECULATIVE_TAIL: u64 = 8 * 1024 * 1024;
+
 /// How many packages the prefetch workers fetch at once.
 const PREFETCH_WORKERS: usize = 16;
 
@@ -397,8 +403,15 @@ pub fn read_wheel_metadata(
     // Most wheels on the reachable index have no `.metadata` file, and
     // none says whether it has: the end of the wheel, where its directory
     // is, is asked for at the same time rather than after a 404.
+    // A server that ignores ranges sends the whole wheel: that guess is
+    // bounded, so that it wastes little when the `.metadata` file exists.
     let (from_index, tail) = std::thread::scope(|scope| {
-        let tail = scope.spawn(|| fetch(&zip::tail_range()));
+        let tail = scope.spawn(|| {
+            client
+                .fetch_bytes(url, Some(&zip::tail_range()), SPECULATIVE_TAIL)
+                .map_err(|err| err.to_string())?
+                .ok_or_else(|| format!("{url} answered 404"))
+        });
         let from_index = client.fetch_bytes(&format!("{url}.metadata"), None, MAX_METADATA);
         (from_index, tail.join())
     });
@@ -415,12 +428,16 @@ pub fn read_wheel_metadata(
         Err(err) if !refused(&err) => return Err(err.into()),
         // No `.metadata` file: read METADATA out of the wheel itself.
         Ok(None) | Err(_) => {
-            let tail = tail
-                .unwrap_or_else(|_| Err("the range read stopped unexpectedly".into()))
-                .map_err(|reason| WheelMetadataError {
-                    wheel: filename.to_string(),
-                    reason,
-                })?;
+            // Past the guess's bound, the tail is asked for again with the
+            // bound of a whole wheel.
+            let tail = match tail {
+                Ok(Ok(tail)) => Ok(tail),
+                _ => fetch(&zip::tail_range()),
+            }
+            .map_err(|reason| WheelMetadataError {
+                wheel: filename.to_string(),
+                reason,
+            })?;
             wheel_metadata::read_from_tail(filename, tail, &mut fetch)?.into_bytes()
         }
     };
