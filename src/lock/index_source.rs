@@ -207,7 +207,9 @@ impl<'a> IndexSource<'a> {
         let Ok(versions) = self.versions(&wanted.name) else {
             return;
         };
-        let Some(version) = foresight.pick(wanted, &versions) else {
+        // Once resolution is over, nothing more is fetched for it.
+        let over = || self.finished.load(Ordering::Relaxed);
+        let Some(version) = foresight.pick(wanted, &versions).filter(|_| !over()) else {
             return;
         };
         // An sdist may need a build, which runs its code: only for a
@@ -215,7 +217,7 @@ impl<'a> IndexSource<'a> {
         let has_wheel = self
             .release(&wanted.name, &version)
             .is_ok_and(|release| release.files.iter().any(DistFile::is_wheel));
-        if !has_wheel {
+        if !has_wheel || over() {
             return;
         }
         if let Ok(metadata) = self.metadata(&wanted.name, &version) {
