@@ -344,7 +344,9 @@ fn regenerate_command(args: impl Iterator<Item = String>) -> String {
             } else {
                 word
             };
-            if word.is_empty() || word.contains([' ', '"', '\'', '$']) {
+            // Quoted unless every character means itself to a POSIX shell.
+            let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c);
+            if word.is_empty() || !word.chars().all(plain) {
                 format!("'{}'", word.replace('\'', "'\\''"))
             } else {
                 word
@@ -508,6 +510,21 @@ mod tests {
         assert_eq!(
             regenerate_command(args.iter().map(|word| word.to_string())),
             "reqlock lock -o requirements.lock requirements.txt"
+        );
+    }
+
+    #[test]
+    fn the_regenerate_command_quotes_what_a_shell_would_read_otherwise() {
+        let args = [
+            "lock",
+            "--extra-index-url",
+            "https://u:p@host.example.invalid/simple?a=1&b=2",
+            "my file.txt",
+            "it's.txt",
+        ];
+        assert_eq!(
+            regenerate_command(args.iter().map(|word| word.to_string())),
+            "reqlock lock --extra-index-url 'https://host.example.invalid/simple?a=1&b=2' 'my file.txt' 'it'\\''s.txt'"
         );
     }
 }
