@@ -511,6 +511,28 @@ fn a_download_past_its_limit_is_refused() {
 }
 
 #[test]
+fn a_partial_answer_that_does_not_say_where_it_lies_is_refused() {
+    use reqlock::index::client::{ClientSettings, FetchError, IndexClient};
+    let index = Index::new("");
+    index.publish("unsized", "unsized-1.0.tar.gz", &[7u8; 100], None);
+    let client = IndexClient::new(ClientSettings::default(), None).unwrap();
+    let url = index.server.url("files/unsized-1.0.tar.gz");
+    assert!(matches!(
+        client.fetch_bytes(&url, Some("bytes=10-19"), 100),
+        Err(FetchError::Malformed { message, .. }) if message.contains("bytes 10-19/*")
+    ));
+    assert_eq!(
+        client
+            .fetch_bytes(&url, None, 100)
+            .unwrap()
+            .unwrap()
+            .body
+            .len(),
+        100
+    );
+}
+
+#[test]
 fn an_sdist_larger_than_the_index_says_is_not_downloaded_whole() {
     let index = Index::new("solo\n");
     let pkg_info = static_pkg_info("solo", &[]);

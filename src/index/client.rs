@@ -659,18 +659,33 @@ impl IndexClient {
                 }
                 return match read_capped(response, limit).await {
                     Ok(None) => Err(too_large()),
+                    Ok(Some(body)) if !partial => {
+                        let total = body.len() as u64;
+                        Ok(Some(Bytes {
+                            start: 0,
+                            total,
+                            body,
+                        }))
+                    }
                     Ok(Some(body)) => {
-                        // `bytes START-END/TOTAL`, as RFC 9110 writes it.
-                        let (start, total) = content_range
-                            .filter(|_| partial)
-                            .and_then(|value| {
-                                let (span, total) =
-                                    value.strip_prefix("bytes ")?.split_once('/')?;
-                                let start = span.split_once('-')?.0.parse().ok()?;
-                                Some((start, total.parse().ok()?))
-                            })
-                            .unwrap_or((0, body.len() as u64));
-                        Ok(Some(Bytes { start, total, body }))
+                        // `bytes START-END/TOTAL`, as RFC 9110 writes it; a
+                        // part whose place or file length is not given
+                        // (`/*`) cannot be used.
+                        let span = content_range.as_deref().and_then(|value| {
+                            let (span, total) = value.strip_prefix("bytes ")?.split_once('/')?;
+                            let start: u64 = span.split_once('-')?.0.parse().ok()?;
+                            Some((start, total.parse::<u64>().ok()?))
+                        });
+                        match span {
+                            Some((start, total)) => Ok(Some(Bytes { start, total, body })),
+                            None => Err(FetchError::Malformed {
+                                url: public.to_string(),
+                                message: format!(
+                                    "a partial answer whose Content-Range ({}) does not say where it lies in the file",
+                                    content_range.as_deref().unwrap_or("none")
+                                ),
+                            }),
+                        }
                     }
                     Err(err) => Err(network_error(&public, err)),
                 };

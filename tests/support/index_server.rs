@@ -199,13 +199,20 @@ fn serve_file(stream: TcpStream, path: &Path, range: Option<&String>) {
             (start <= end).then_some((start, end))
         }
     });
+    // A file named `*unsized*` is served without its length, as RFC 9110
+    // allows (`/*`).
+    let length = if path.to_string_lossy().contains("unsized") {
+        "*".to_string()
+    } else {
+        total.to_string()
+    };
     match wanted {
         Some((start, end)) => respond(
             stream,
             206,
             "application/octet-stream",
             &body[start..=end],
-            &format!("Content-Range: bytes {start}-{end}/{total}\r\n"),
+            &format!("Content-Range: bytes {start}-{end}/{length}\r\n"),
         ),
         None => respond(stream, 200, "application/octet-stream", &body, ""),
     }
