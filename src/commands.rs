@@ -407,8 +407,8 @@ fn pinned_metadata(
     }
     // Cached metadata is read first, shared out over the cores; only misses
     // wait on the network, several at once.
-    let cached = crate::parallel::map(&wanted, 8, |(_, _, _, hash)| {
-        lock::index_source::cached_wheel_metadata(cache, hash.as_deref())
+    let cached = crate::parallel::map(&wanted, 8, |(_, url, _, hash)| {
+        lock::index_source::cached_wheel_metadata(cache, url, hash.as_deref())
             .map(|text| lock::metadata::raw_requires_dist(&text))
     });
     let mut results: Vec<PinRequirements> = Vec::new();

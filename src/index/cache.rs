@@ -470,6 +470,26 @@ impl Cache {
         self.root.join("metadata").join(name)
     }
 
+    /// Where the core metadata of the wheel at `url` with `hash` is kept.
+    /// The hash is the one the index claims, and what is kept was not
+    /// checked against the file, so each host has its own: an index cannot
+    /// answer for a file another index lists.
+    pub fn wheel_metadata_path(&self, url: &str, hash: &str) -> PathBuf {
+        let host = Url::parse(url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_else(|| "local".to_string());
+        let folder: String = host
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let path = self.metadata_path(hash);
+        match path.file_name() {
+            Some(name) => self.root.join("metadata").join(folder).join(name),
+            None => path,
+        }
+    }
+
     /// Where an answer of the local Python to `script` is remembered.
     pub fn local_python_path(&self, script: &str) -> PathBuf {
         self.root
@@ -619,6 +639,18 @@ mod tests {
         assert_eq!(
             cache.metadata_path("sha256:ABCdef01"),
             cache.metadata_path("sha256:abcdef01")
+        );
+    }
+
+    #[test]
+    fn wheel_metadata_of_one_hash_is_kept_apart_per_host() {
+        let cache = Cache::at(PathBuf::from("/cache"));
+        let first = cache.wheel_metadata_path("https://one.example.invalid/a.whl", "sha256:ab");
+        let second = cache.wheel_metadata_path("https://two.example.invalid/a.whl", "sha256:ab");
+        assert_ne!(first, second);
+        assert_eq!(
+            first,
+            cache.wheel_metadata_path("https://ONE.example.invalid/b.whl", "sha256:AB")
         );
     }
 

@@ -372,9 +372,14 @@ pub enum MetadataFetchError {
     Wheel(#[from] WheelMetadataError),
 }
 
-/// The cached core metadata of the wheel with `hash` (`sha256:...`).
-pub fn cached_wheel_metadata(cache: Option<&Cache>, hash: Option<&str>) -> Option<String> {
-    let path = cache?.metadata_path(hash?);
+/// The cached core metadata of the wheel at `url` with `hash`
+/// (`sha256:...`).
+pub fn cached_wheel_metadata(
+    cache: Option<&Cache>,
+    url: &str,
+    hash: Option<&str>,
+) -> Option<String> {
+    let path = cache?.wheel_metadata_path(url, hash?);
     std::fs::read_to_string(path).ok()
 }
 
@@ -389,12 +394,12 @@ pub fn read_wheel_metadata(
     filename: &str,
     hash: Option<&str>,
 ) -> Result<String, MetadataFetchError> {
-    if let Some(text) = cached_wheel_metadata(cache, hash) {
+    if let Some(text) = cached_wheel_metadata(cache, url, hash) {
         return Ok(text);
     }
     let cached_at = hash
         .zip(cache)
-        .map(|(hash, cache)| cache.metadata_path(hash));
+        .map(|(hash, cache)| cache.wheel_metadata_path(url, hash));
     let mut fetch = |range: &str| -> Result<Bytes, String> {
         client
             // A server that ignores the range sends the whole wheel.
