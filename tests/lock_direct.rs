@@ -14,123 +14,16 @@ mod index_server;
 #[path = "support/dists.rs"]
 mod dists;
 
+// Shared with tests/lock_sdist.rs, which uses what this file does not.
+#[allow(dead_code)]
+#[path = "support/filled_index.rs"]
+mod filled_index;
+
 use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
 use dists::{in_tree_pyproject, python_with_pip, sha256, wheel};
-use index_server::IndexServer;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// An index serving `simple/<project>.json` pages and `files/`, and a
-/// project folder holding `requirements.txt`.
-struct Index {
-    root: tempfile::TempDir,
-    server: IndexServer,
-    dir: tempfile::TempDir,
-    cache: tempfile::TempDir,
-}
-
-impl Index {
-    fn new() -> Index {
-        let root = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(root.path().join("simple")).unwrap();
-        std::fs::create_dir_all(root.path().join("files")).unwrap();
-        let server = IndexServer::serving(root.path().to_path_buf());
-        Index {
-            root,
-            server,
-            dir: tempfile::tempdir().unwrap(),
-            cache: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn requirements(&self, text: &str) {
-        std::fs::write(self.dir.path().join("requirements.txt"), text).unwrap();
-    }
-
-    /// Put `body` in `files/` without any page naming it: only a URL
-    /// reaches it. Returns that URL.
-    fn host(&self, filename: &str, body: &[u8]) -> String {
-        std::fs::write(self.root.path().join("files").join(filename), body).unwrap();
-        format!("http://127.0.0.1:{}/files/{filename}", self.server.port)
-    }
-
-    /// Serve `body` as the only file of `project` on the index.
-    fn publish(&self, project: &str, filename: &str, body: &[u8]) {
-        self.host(filename, body);
-        let page = serde_json::json!({
-            "meta": {"api-version": "1.1"},
-            "name": project,
-            "files": [{
-                "filename": filename,
-                "url": format!("../../files/{filename}"),
-                "hashes": {"sha256": sha256(body)},
-            }],
-        });
-        std::fs::write(
-            self.root
-                .path()
-                .join("simple")
-                .join(format!("{project}.json")),
-            page.to_string(),
-        )
-        .unwrap();
-    }
-
-    /// Write `body` under the project folder, at `path`.
-    fn local(&self, path: &str, body: &[u8]) {
-        let target = self.dir.path().join(path);
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::write(target, body).unwrap();
-    }
-
-    fn run(&self, command: &str, args: &[&str]) -> Run {
-        self.run_on(command, args, "requirements.txt")
-    }
-
-    /// `reqlock COMMAND ARGS FILE` against this index, in the project.
-    fn run_on(&self, command: &str, args: &[&str], file: &str) -> Run {
-        let output = Command::cargo_bin("reqlock")
-            .expect("binary built")
-            .arg(command)
-            .args([
-                "--python-version",
-                "3.12",
-                "--platform",
-                "manylinux_2_28_x86_64",
-            ])
-            .args(["--index-url", &self.server.url("simple")])
-            .args(args)
-            .arg(file)
-            .current_dir(self.dir.path())
-            .env("REQLOCK_CACHE_DIR", self.cache.path())
-            .env("PIP_CONFIG_FILE", "/dev/null")
-            .env("NO_COLOR", "1")
-            .env_remove("PIP_INDEX_URL")
-            .env_remove("PIP_EXTRA_INDEX_URL")
-            .output()
-            .expect("reqlock runs");
-        Run {
-            code: output.status.code().expect("exit code"),
-            stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-        }
-    }
-
-    fn lock(&self, args: &[&str]) -> Run {
-        self.run("lock", args)
-    }
-
-    /// `text` with this server's port replaced, for snapshots.
-    fn portless(&self, text: &str) -> String {
-        text.replace(&self.server.port.to_string(), "[port]")
-    }
-}
+use filled_index::Index;
 
 /// An in-tree PEP 517 backend (`backend-path = ["."]`, nothing to install)
 /// for `name` 1.0 depending on `dep`. Each metadata hook appends its name

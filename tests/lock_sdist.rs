@@ -14,113 +14,16 @@ mod index_server;
 #[path = "support/dists.rs"]
 mod dists;
 
+// Shared with tests/lock_direct.rs, which uses what this file does not.
+#[allow(dead_code)]
+#[path = "support/filled_index.rs"]
+mod filled_index;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
 use dists::{python_with_pip, sha256, tar_gz_sdist, wheel_with_module, zip, zip_sdist};
-use index_server::IndexServer;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// An index the test fills: `simple/<project>.json` pages and `files/`.
-struct Index {
-    root: tempfile::TempDir,
-    server: IndexServer,
-    dir: tempfile::TempDir,
-    cache: tempfile::TempDir,
-}
-
-impl Index {
-    fn new(requirements: &str) -> Index {
-        let root = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(root.path().join("simple")).unwrap();
-        std::fs::create_dir_all(root.path().join("files")).unwrap();
-        let server = IndexServer::serving(root.path().to_path_buf());
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("requirements.txt"), requirements).unwrap();
-        Index {
-            root,
-            server,
-            dir,
-            cache: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    /// Serve `body` as the only file of `project`, with its sha256 (or
-    /// `hash` instead, to make it wrong).
-    fn publish(&self, project: &str, filename: &str, body: &[u8], hash: Option<&str>) {
-        std::fs::write(self.root.path().join("files").join(filename), body).unwrap();
-        let digest = sha256(body);
-        let page = serde_json::json!({
-            "meta": {"api-version": "1.1"},
-            "name": project,
-            "files": [{
-                "filename": filename,
-                "url": format!("../../files/{filename}"),
-                "hashes": {"sha256": hash.unwrap_or(&digest)},
-            }],
-        });
-        std::fs::write(
-            self.root
-                .path()
-                .join("simple")
-                .join(format!("{project}.json")),
-            page.to_string(),
-        )
-        .unwrap();
-    }
-
-    fn lock(&self, args: &[&str]) -> Run {
-        self.lock_with(args, |_| {})
-    }
-
-    fn lock_with(&self, args: &[&str], adjust: impl FnOnce(&mut Command)) -> Run {
-        let mut command = self.command(args);
-        adjust(&mut command);
-        let output = command.output().expect("reqlock runs");
-        Run {
-            code: output.status.code().expect("exit code"),
-            stdout: String::from_utf8(output.stdout).expect("UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("UTF-8"),
-        }
-    }
-
-    /// `reqlock lock` against this index, not yet started.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::cargo_bin("reqlock").expect("binary built");
-        command
-            .arg("lock")
-            .args([
-                "--python-version",
-                "3.12",
-                "--platform",
-                "manylinux_2_28_x86_64",
-            ])
-            .args(["--index-url", &self.server.url("simple")])
-            .args(args)
-            .arg("requirements.txt")
-            .current_dir(self.dir.path())
-            .env("REQLOCK_CACHE_DIR", self.cache.path())
-            .env("PIP_CONFIG_FILE", "/dev/null")
-            .env_remove("PIP_INDEX_URL")
-            .env_remove("PIP_EXTRA_INDEX_URL");
-        command
-    }
-
-    fn file_requests(&self, filename: &str) -> usize {
-        let path = format!("/files/{filename}");
-        self.server
-            .requests()
-            .iter()
-            .filter(|request| request.path == path)
-            .count()
-    }
-}
+use filled_index::Index;
 
 /// PKG-INFO that PEP 643 lets a locker trust.
 fn static_pkg_info(name: &str, requires: &[&str]) -> String {
@@ -165,7 +68,6 @@ fn publish_dep(index: &Index, name: &str) {
         name,
         &format!("{name}-1.0.zip"),
         &zip_sdist(name, "1.0", &[("PKG-INFO", &pkg_info)]),
-        None,
     );
 }
 
@@ -175,7 +77,7 @@ fn read_marker(path: &Path) -> String {
 
 #[test]
 fn a_static_pkg_info_is_used_without_a_build_even_with_no_python() {
-    let index = Index::new("solo\n");
+    let index = Index::with_requirements("solo\n");
     let pkg_info = static_pkg_info("solo", &["dep>=1"]);
     // A setup.py that would fail if anything ran it.
     index.publish(
@@ -189,7 +91,6 @@ fn a_static_pkg_info_is_used_without_a_build_even_with_no_python() {
                 ("setup.py", "raise SystemExit('must not run')\n"),
             ],
         ),
-        None,
     );
     publish_dep(&index, "dep");
     let no_python = tempfile::tempdir().unwrap();
@@ -213,7 +114,7 @@ fn an_in_tree_backend_is_built_once_and_then_answered_from_the_cache() {
     if !python_with_pip() {
         return;
     }
-    let index = Index::new("built\n");
+    let index = Index::with_requirements("built\n");
     let marker: PathBuf = index.dir.path().join("calls.txt");
     let backend = format!(
         "MARKER = {marker:?}\n{}\n_prepare = prepare_metadata_for_build_wheel\n\ndef prepare_metadata_for_build_wheel(directory, config_settings=None):\n    with open(MARKER, 'a') as out:\n        out.write('prepare\\n')\n    return _prepare(directory)\n",
@@ -224,7 +125,6 @@ fn an_in_tree_backend_is_built_once_and_then_answered_from_the_cache() {
         "built",
         "built-1.0.tar.gz",
         &in_tree_sdist("built", "[]", &backend),
-        None,
     );
     publish_dep(&index, "dep");
     let run = index.lock(&["-o", "requirements.lock"]);
@@ -253,7 +153,7 @@ fn build_requirements_are_installed_from_the_locks_index() {
     if !python_with_pip() {
         return;
     }
-    let index = Index::new("needs-helpers\n");
+    let index = Index::with_requirements("needs-helpers\n");
     // `helper` comes from `requires`, `helper-two` from the backend's
     // get_requires_for_build_wheel; each says which dependency to declare.
     let backend = format!(
@@ -264,19 +164,16 @@ fn build_requirements_are_installed_from_the_locks_index() {
         "needs-helpers",
         "needs_helpers-1.0.tar.gz",
         &in_tree_sdist("needs-helpers", "[\"helper\"]", &backend),
-        None,
     );
     index.publish(
         "helper",
         "helper-1.0-py3-none-any.whl",
         &wheel_with_module("helper", &[], "DEPENDENCY = 'dep'\n"),
-        None,
     );
     index.publish(
         "helper-two",
         "helper_two-1.0-py3-none-any.whl",
         &wheel_with_module("helper_two", &[], "DEPENDENCY = 'other'\n"),
-        None,
     );
     publish_dep(&index, "dep");
     publish_dep(&index, "other");
@@ -299,7 +196,7 @@ fn a_backend_without_prepare_metadata_is_asked_for_a_wheel() {
     if !python_with_pip() {
         return;
     }
-    let index = Index::new("wheel-only\n");
+    let index = Index::with_requirements("wheel-only\n");
     let backend = r#"
 import os
 import zipfile
@@ -318,7 +215,6 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         "wheel-only",
         "wheel_only-1.0.tar.gz",
         &in_tree_sdist("wheel-only", "[]", backend),
-        None,
     );
     publish_dep(&index, "dep");
     let run = index.lock(&[]);
@@ -334,12 +230,11 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 
 #[test]
 fn no_build_refuses_an_sdist_that_needs_a_build() {
-    let index = Index::new("built\n");
+    let index = Index::with_requirements("built\n");
     index.publish(
         "built",
         "built-1.0.tar.gz",
         &in_tree_sdist("built", "[]", &prepare_hook("built", "[]")),
-        None,
     );
     let run = index.lock(&["--no-build", "-o", "requirements.lock"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -361,7 +256,7 @@ fn a_failing_backend_shows_its_output_and_no_lockfile_is_written() {
     if !python_with_pip() {
         return;
     }
-    let index = Index::new("broken\n");
+    let index = Index::with_requirements("broken\n");
     let backend = r#"
 import sys
 
@@ -373,7 +268,6 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
         "broken",
         "broken-1.0.tar.gz",
         &in_tree_sdist("broken", "[]", backend),
-        None,
     );
     let run = index.lock(&["-o", "requirements.lock"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -404,13 +298,13 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
 
 #[test]
 fn an_sdist_that_does_not_match_the_index_hash_is_refused() {
-    let index = Index::new("solo\n");
+    let index = Index::with_requirements("solo\n");
     let pkg_info = static_pkg_info("solo", &[]);
-    index.publish(
+    index.publish_with_hash(
         "solo",
         "solo-1.0.tar.gz",
         &tar_gz_sdist("solo", "1.0", &[("PKG-INFO", &pkg_info)]),
-        Some(&"0".repeat(64)),
+        &"0".repeat(64),
     );
     let run = index.lock(&[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -425,7 +319,7 @@ fn an_sdist_that_does_not_match_the_index_hash_is_refused() {
 
 #[test]
 fn a_wheel_without_a_metadata_file_costs_two_range_reads() {
-    let index = Index::new("big\n");
+    let index = Index::with_requirements("big\n");
     let dist_info = "big-1.0.dist-info";
     // METADATA first and a module too big for the first read after it, so
     // the entry must be read on its own: header and data in one request.
@@ -440,7 +334,7 @@ fn a_wheel_without_a_metadata_file_costs_two_range_reads() {
             "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_string(),
         ),
     ];
-    index.publish("big", "big-1.0-py3-none-any.whl", &zip(&files), None);
+    index.publish("big", "big-1.0-py3-none-any.whl", &zip(&files));
     publish_dep(&index, "dep");
     let run = index.lock(&["--no-build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -454,7 +348,7 @@ fn a_hanging_backend_is_stopped_at_the_build_timeout() {
     if !python_with_pip() {
         return;
     }
-    let index = Index::new("slow\n");
+    let index = Index::with_requirements("slow\n");
     // A hook that would wait far longer than the test runs, as a setup.py
     // waiting on a server that never answers does.
     let backend = r#"
@@ -468,7 +362,6 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
         "slow",
         "slow-1.0.tar.gz",
         &in_tree_sdist("slow", "[]", backend),
-        None,
     );
     let run = index.lock(&["--build-timeout", "2", "-o", "requirements.lock"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -495,8 +388,8 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
 #[test]
 fn a_download_past_its_limit_is_refused() {
     use reqlock::index::client::{ClientSettings, FetchError, IndexClient};
-    let index = Index::new("");
-    index.publish("blob", "blob-1.0.tar.gz", &[7u8; 100], None);
+    let index = Index::with_requirements("");
+    index.publish("blob", "blob-1.0.tar.gz", &[7u8; 100]);
     let client = IndexClient::new(ClientSettings::default(), None).unwrap();
     let url = index.server.url("files/blob-1.0.tar.gz");
     let whole = client.fetch_bytes(&url, None, 100).unwrap().unwrap();
@@ -513,8 +406,8 @@ fn a_download_past_its_limit_is_refused() {
 #[test]
 fn a_partial_answer_that_does_not_say_where_it_lies_is_refused() {
     use reqlock::index::client::{ClientSettings, FetchError, IndexClient};
-    let index = Index::new("");
-    index.publish("unsized", "unsized-1.0.tar.gz", &[7u8; 100], None);
+    let index = Index::with_requirements("");
+    index.publish("unsized", "unsized-1.0.tar.gz", &[7u8; 100]);
     let client = IndexClient::new(ClientSettings::default(), None).unwrap();
     let url = index.server.url("files/unsized-1.0.tar.gz");
     assert!(matches!(
@@ -534,7 +427,7 @@ fn a_partial_answer_that_does_not_say_where_it_lies_is_refused() {
 
 #[test]
 fn an_sdist_larger_than_the_index_says_is_not_downloaded_whole() {
-    let index = Index::new("solo\n");
+    let index = Index::with_requirements("solo\n");
     let pkg_info = static_pkg_info("solo", &[]);
     // Stored, so the file is as large as its contents: past the size the
     // page gives, plus the slack.
@@ -544,7 +437,7 @@ fn an_sdist_larger_than_the_index_says_is_not_downloaded_whole() {
         "1.0",
         &[("PKG-INFO", &pkg_info), ("data.txt", &filler)],
     );
-    index.publish("solo", "solo-1.0.zip", &body, None);
+    index.publish("solo", "solo-1.0.zip", &body);
     let page_path = index.root.path().join("simple/solo.json");
     let mut page: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&page_path).unwrap()).unwrap();
@@ -585,7 +478,7 @@ fn metadata_wheel(name: &str, requires: &str) -> Vec<u8> {
 
 #[test]
 fn a_server_refusing_an_unadvertised_metadata_file_is_read_inside_the_wheel() {
-    let index = Index::new("guarded\n");
+    let index = Index::with_requirements("guarded\n");
     std::fs::write(
         index
             .root
@@ -599,7 +492,6 @@ fn a_server_refusing_an_unadvertised_metadata_file_is_read_inside_the_wheel() {
         "guarded",
         "guarded-1.0-py3-none-any.whl",
         &metadata_wheel("guarded", "dep"),
-        None,
     );
     publish_dep(&index, "dep");
     let run = index.lock(&["--no-build"]);
@@ -613,7 +505,7 @@ fn a_server_refusing_an_unadvertised_metadata_file_is_read_inside_the_wheel() {
 
 #[test]
 fn an_unreadable_wheel_gives_way_to_the_next_of_its_release() {
-    let index = Index::new("pair\n");
+    let index = Index::with_requirements("pair\n");
     let good = metadata_wheel("pair", "dep");
     let files = index.root.path().join("files");
     std::fs::write(
@@ -651,7 +543,7 @@ fn an_interrupted_lock_stops_the_build_it_started() {
     if !python_with_pip() {
         return;
     }
-    let index = Index::new("stuck\n");
+    let index = Index::with_requirements("stuck\n");
     let pid_file = index.dir.path().join("hook.pid");
     let backend = format!(
         r#"
@@ -667,10 +559,9 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
         "stuck",
         "stuck-1.0.tar.gz",
         &in_tree_sdist("stuck", "[]", &backend),
-        None,
     );
     let mut lock = index
-        .command(&[])
+        .command("lock", &[], "requirements.txt")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
