@@ -373,7 +373,7 @@ impl IndexClient {
         let read = |(_, index, project, filter): &(usize, &IndexUrl, &String, &VersionFilter)| {
             index
                 .project_url(project)
-                .and_then(|url| self.cached_answer(&url, filter))
+                .and_then(|url| self.cached_answer(&url, filter, None))
         };
         let cached = crate::parallel::map(&wanted, 8, read);
         for ((position, index, project, filter), answer) in wanted.into_iter().zip(cached) {
@@ -500,12 +500,15 @@ impl IndexClient {
     }
 
     /// The answer the cache can give without the network: a fresh entry,
-    /// or in offline mode any entry (and a miss is then an error). `None`
-    /// means the network has to be asked.
+    /// one fetched at or after `since` (seconds since the Unix epoch; a run
+    /// reads back what it has just fetched, even with `--refresh`), or in
+    /// offline mode any entry (and a miss is then an error). `None` means
+    /// the network has to be asked.
     fn cached_answer(
         &self,
         url: &Url,
         filter: &VersionFilter,
+        since: Option<u64>,
     ) -> Option<Result<Answer, FetchError>> {
         let public = redacted(url);
         let cached = self
@@ -517,6 +520,9 @@ impl IndexClient {
             (CacheMode::Offline, None) => Some(Err(FetchError::NotCached {
                 url: public.to_string(),
             })),
+            (_, Some(entry)) if since.is_some_and(|since| entry.validators.fetched_at >= since) => {
+                Some(Ok(entry.answer))
+            }
             (CacheMode::Normal, Some(entry)) if entry.validators.is_fresh(self.settings.ttl) => {
                 Some(Ok(entry.answer))
             }
@@ -524,21 +530,17 @@ impl IndexClient {
         }
     }
 
-    /// The cached answer for `project` on `index` if it was fetched at or
-    /// after `since` (seconds since the Unix epoch), however the freshness
-    /// rules would judge it: a run reads again, from the cache, what it
-    /// has just fetched (with `--refresh`, or from an index whose pages
-    /// must be revalidated each time).
-    pub fn answer_fetched_since(
+    /// What the cache answers for `project` on `index` without the network
+    /// (see [`IndexClient::cached_answer`]; entries fetched at or after
+    /// `since` count as fresh), read once.
+    pub fn cached_page(
         &self,
         index: &IndexUrl,
         project: &str,
         filter: &VersionFilter,
         since: u64,
-    ) -> Option<Answer> {
-        let url = index.project_url(project)?;
-        let entry = self.cache.as_ref()?.load(&redacted(&url), filter)?;
-        (entry.validators.fetched_at >= since).then_some(entry.answer)
+    ) -> Option<Result<Answer, FetchError>> {
+        self.cached_answer(&index.project_url(project)?, filter, Some(since))
     }
 
     /// A page from the cache when fresh enough, else from the network;
@@ -549,7 +551,7 @@ impl IndexClient {
         project: Option<&str>,
         filter: &VersionFilter,
     ) -> Result<Answer, FetchError> {
-        if let Some(answer) = self.cached_answer(url, filter) {
+        if let Some(answer) = self.cached_answer(url, filter, None) {
             return answer;
         }
         let public = redacted(url);

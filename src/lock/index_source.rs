@@ -320,13 +320,14 @@ impl<'a> IndexSource<'a> {
                 let filter = VersionFilter::admitted_by(vec![pin]);
                 // What this run fetched is read back from the cache, even
                 // when the rules would call it stale (`--refresh`).
-                let answer = match self.client.answer_fetched_since(
+                let answer = match self.client.cached_page(
                     &self.indexes[position],
                     &text,
                     &filter,
                     self.started,
                 ) {
-                    Some(answer) => answer,
+                    Some(Ok(answer)) => answer,
+                    Some(Err(err)) => return Err(fetch_error(&err)),
                     None => {
                         let mut fetched = self.client.fetch_all(
                             &self.indexes[position..=position],
