@@ -414,12 +414,8 @@ pub fn read_wheel_metadata(
     // A server that ignores ranges sends the whole wheel: that guess is
     // bounded, so that it wastes little when the `.metadata` file exists.
     let (from_index, tail) = std::thread::scope(|scope| {
-        let tail = scope.spawn(|| {
-            client
-                .fetch_bytes(url, Some(&zip::tail_range()), SPECULATIVE_TAIL)
-                .map_err(|err| err.to_string())?
-                .ok_or_else(|| format!("{url} answered 404"))
-        });
+        let tail =
+            scope.spawn(|| client.fetch_bytes(url, Some(&zip::tail_range()), SPECULATIVE_TAIL));
         let from_index = client.fetch_bytes(&format!("{url}.metadata"), None, MAX_METADATA);
         (from_index, tail.join())
     });
@@ -436,11 +432,14 @@ pub fn read_wheel_metadata(
         Err(err) if !refused(&err) => return Err(err.into()),
         // No `.metadata` file: read METADATA out of the wheel itself.
         Ok(None) | Err(_) => {
-            // Past the guess's bound, the tail is asked for again with the
-            // bound of a whole wheel.
             let tail = match tail {
-                Ok(Ok(tail)) => Ok(tail),
-                _ => fetch(&zip::tail_range()),
+                Ok(Ok(Some(tail))) => Ok(tail),
+                // Past the guess's bound (the server ignored the range):
+                // again, with the bound of a whole wheel.
+                Ok(Err(FetchError::TooLarge { .. })) => fetch(&zip::tail_range()),
+                Ok(Ok(None)) => Err(format!("{url} answered 404")),
+                Ok(Err(err)) => Err(err.to_string()),
+                Err(_) => Err("the range read stopped unexpectedly".into()),
             }
             .map_err(|reason| WheelMetadataError {
                 wheel: filename.to_string(),
