@@ -419,39 +419,13 @@ fn pinned_metadata(
             None => misses.push((*index, url, filename, hash)),
         }
     }
-    let workers = 8.min(misses.len());
-    let fetched_now: Vec<PinRequirements> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|worker| {
-                let misses = &misses;
-                scope.spawn(move || {
-                    misses
-                        .iter()
-                        .skip(worker)
-                        .step_by(workers)
-                        .map(|&(index, url, filename, hash)| {
-                            let requires_dist = lock::index_source::read_wheel_metadata(
-                                client,
-                                cache,
-                                url,
-                                filename,
-                                hash.as_deref(),
-                            )
-                            .map(|text| lock::metadata::raw_requires_dist(&text))
-                            .map_err(|err| err.to_string());
-                            (index, filename, requires_dist)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| match handle.join() {
-                Ok(results) => results,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+    // Network reads wait more than they work: more threads than cores.
+    let fetched_now = crate::parallel::map_on(&misses, 8, |&(index, url, filename, hash)| {
+        let requires_dist =
+            lock::index_source::read_wheel_metadata(client, cache, url, filename, hash.as_deref())
+                .map(|text| lock::metadata::raw_requires_dist(&text))
+                .map_err(|err| err.to_string());
+        (index, filename, requires_dist)
     });
     results.extend(fetched_now);
     let mut pinned = PinnedMetadata::default();
