@@ -359,17 +359,10 @@ impl Cache {
     }
 
     fn path_of(&self, url: &Url) -> PathBuf {
-        let text = url.as_str();
-        let readable: String = url
-            .host_str()
-            .unwrap_or("local")
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
         self.root
             .join(LAYOUT)
-            .join(readable)
-            .join(format!("{:016x}.json", fnv1a(text.as_bytes())))
+            .join(host_folder(url))
+            .join(format!("{:016x}.json", fnv1a(url.as_str().as_bytes())))
     }
 
     /// The entry for a page with the files of the releases `filter` wants,
@@ -456,18 +449,7 @@ impl Cache {
     /// Where the core metadata of the file with `hash` (`sha256:...`) is
     /// kept: a file's metadata never changes, so it never goes stale.
     pub fn metadata_path(&self, hash: &str) -> PathBuf {
-        let name: String = hash
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    // An index may write a digest in capitals.
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        self.root.join("metadata").join(name)
+        self.root.join("metadata").join(digest_name(hash))
     }
 
     /// Where the core metadata of the wheel at `url` with `hash` is kept.
@@ -475,19 +457,11 @@ impl Cache {
     /// checked against the file, so each host has its own: an index cannot
     /// answer for a file another index lists.
     pub fn wheel_metadata_path(&self, url: &str, hash: &str) -> PathBuf {
-        let host = Url::parse(url)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
-            .unwrap_or_else(|| "local".to_string());
-        let folder: String = host
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
-        let path = self.metadata_path(hash);
-        match path.file_name() {
-            Some(name) => self.root.join("metadata").join(folder).join(name),
-            None => path,
-        }
+        let folder = Url::parse(url).map_or_else(|_| "local".to_string(), |url| host_folder(&url));
+        self.root
+            .join("metadata")
+            .join(folder)
+            .join(digest_name(hash))
     }
 
     /// Where an answer of the local Python to `script` is remembered.
@@ -611,6 +585,29 @@ struct HeaderView<'a> {
     found: bool,
     #[serde(borrow)]
     releases: Vec<(&'a str, u64, u64)>,
+}
+
+/// A folder name for the host of `url` (`local` for one without a host).
+fn host_folder(url: &Url) -> String {
+    url.host_str()
+        .unwrap_or("local")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// A file name for a digest (`sha256:...`), in lowercase: an index may
+/// write a digest in capitals.
+fn digest_name(hash: &str) -> String {
+    hash.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 /// A stable hash for file names (std's hasher may change between releases).
