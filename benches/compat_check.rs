@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use reqlock::audit::compat::{check, subjects, CompatSettings};
 use reqlock::audit::group_by_name;
-use reqlock::compat::check::{check, subjects, CompatSettings};
 use reqlock::compat::CompatDb;
 use reqlock::requirements::{parse_text, ParseSettings};
 

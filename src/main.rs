@@ -4,8 +4,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use reqlock::commands::{
-    self, AuditArgs, DbArgs, DbListArgs, Exit, FailOn, Format, ListArgs, LockArgs, LockFormat,
+use reqlock::cli::{
+    self as commands, AuditArgs, DbArgs, DbListArgs, Exit, FailOn, Format, ListArgs, LockArgs,
+    LockFormat,
 };
 use reqlock::index::discovery::IndexFlags;
 
@@ -340,7 +341,7 @@ fn regenerate_command(args: impl Iterator<Item = String>) -> String {
         })
         .map(|word| {
             let word = if word.contains("://") {
-                reqlock::lock::output::without_credentials(&word)
+                reqlock::redact::text(&word)
             } else {
                 word
             };

@@ -9,18 +9,18 @@ use std::sync::{Arc, Mutex};
 use pep508_rs::pep440_rs::Version;
 use pep508_rs::PackageName;
 use reqlock::compat::CompatDb;
-use reqlock::lock::direct::{DirectDist, DirectError, DirectReference};
-use reqlock::lock::metadata::DistMetadata;
-use reqlock::lock::output::{requirements_lockfile, LockfileSettings};
+use reqlock::index::metadata::DistMetadata;
 use reqlock::lock::pylock::{write_pylock, Pylock};
-use reqlock::lock::resolve::{
+use reqlock::lock::requirements_txt::{requirements_lockfile, LockfileSettings};
+use reqlock::requirements::{parse_text, InstallOptions, ParseSettings, RequirementSet};
+use reqlock::target::Target;
+use reqlock::tree::direct::{DirectDist, DirectError, DirectReference};
+use reqlock::tree::resolve::{
     locked_versions, resolve, LockError, Resolution, ResolveOptions, Upgrade,
 };
-use reqlock::lock::source::{
+use reqlock::tree::source::{
     Candidate, Foresight, InMemorySource, PackageSource, SourceError, Wanted,
 };
-use reqlock::lock::target::{cpython_environment, Platform};
-use reqlock::requirements::{parse_text, InstallOptions, ParseSettings, RequirementSet};
 
 fn fixture(name: &str) -> InMemorySource {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -43,7 +43,8 @@ fn lock_with(
     text: &str,
     options: &ResolveOptions,
 ) -> Result<Resolution, LockError> {
-    let environment = cpython_environment("3.11", Platform::LinuxX86_64).expect("valid target");
+    let environment =
+        Target::from_flags(Some("3.11"), Some("manylinux_2_28_x86_64")).expect("valid target");
     let compat = CompatDb::bundled().expect("bundled database");
     resolve(source, &requirements(text), &environment, &compat, options)
 }
@@ -75,6 +76,34 @@ fn name(text: &str) -> PackageName {
 #[test]
 fn linear_chain_takes_the_newest_releases_that_fit() {
     assert_eq!(pins("app\n"), ["app==2.0", "base==1.5", "lib==3.0"]);
+}
+
+/// A release whose only Linux wheel needs a newer glibc than the target's,
+/// with no sdist to build, cannot be installed there: the lock takes the
+/// release before it, as pip and uv do (`open3d==0.20.0` has only a
+/// `manylinux_2_35` wheel; on `manylinux_2_28` pip installs 0.18.0). The
+/// lock and the audit share one wheel-tag test.
+#[test]
+fn a_wheel_for_a_newer_glibc_than_the_targets_is_not_locked() {
+    let source = InMemorySource::from_fixture(
+        r#"
+default-index = "https://pkgs.example.invalid/simple"
+[[release]]
+name = "viz"
+version = "0.18.0"
+files = [{ filename = "viz-0.18.0-cp311-cp311-manylinux_2_27_x86_64.whl" }]
+[[release]]
+name = "viz"
+version = "0.20.0"
+files = [{ filename = "viz-0.20.0-cp311-cp311-manylinux_2_35_x86_64.whl" }]
+"#,
+    )
+    .expect("valid fixture");
+    // The target of `lock_with` is manylinux_2_28_x86_64.
+    assert_eq!(
+        pins_with(&source, "viz\n", &ResolveOptions::default()),
+        ["viz==0.18.0"]
+    );
 }
 
 #[test]
@@ -683,7 +712,8 @@ fn the_resolvers_foresight_picks_what_it_locks_and_reads_extras_and_constraints(
         inner: fixture("universe.toml"),
         seen: Mutex::default(),
     };
-    let environment = cpython_environment("3.11", Platform::LinuxX86_64).expect("valid target");
+    let environment =
+        Target::from_flags(Some("3.11"), Some("manylinux_2_28_x86_64")).expect("valid target");
     let compat = CompatDb::bundled().expect("bundled database");
     let dir = tempfile::tempdir().expect("temporary folder");
     let constraints = dir.path().join("constraints.txt");
@@ -743,7 +773,8 @@ source = "https://example.invalid/report"
         .to_string(),
     )])
     .expect("valid database");
-    let environment = cpython_environment("3.11", Platform::LinuxX86_64).expect("valid target");
+    let environment =
+        Target::from_flags(Some("3.11"), Some("manylinux_2_28_x86_64")).expect("valid target");
     let lock = |trust_reported: bool| -> Vec<String> {
         let options = ResolveOptions {
             trust_reported,

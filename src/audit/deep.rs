@@ -8,14 +8,14 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use pep508_rs::PackageName;
 
+use super::compat::Subject;
 use super::{pinned_version, Finding, Rule, Severity};
-use crate::compat::check::Subject;
-use crate::lock::direct::DirectError;
-use crate::lock::resolve::{LockError, LockedPackage, Resolution, Via};
-use crate::lock::source::SourceError;
 use crate::requirements::requirement::is_vcs_url;
 use crate::requirements::{Requirement, RequirementSet};
-use crate::resolve::Target;
+use crate::target::Target;
+use crate::tree::direct::DirectError;
+use crate::tree::resolve::{LockError, LockedPackage, Resolution, Via};
+use crate::tree::source::SourceError;
 
 /// One package of the resolved tree, as the audit sees it.
 #[derive(Debug)]

@@ -5,7 +5,6 @@
 //! Loading validates everything up front (ids, sources, specifiers, names),
 //! so the checks in [`check`] can trust the data.
 
-pub mod check;
 pub mod verify;
 
 use std::collections::{BTreeMap, HashSet};

@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 
 use crate::index::cache::{self, Answer, Cache, Grouping, Validators};
 use crate::index::page::{self, DistFile, FileView, ProjectPage, VersionFilter};
-use crate::index::{redacted, IndexUrl};
+use crate::index::IndexUrl;
 
 /// PEP 691 content negotiation: JSON preferred, HTML accepted.
 const ACCEPT_PAGES: &str = "application/vnd.pypi.simple.v1+json, \
@@ -97,7 +97,7 @@ pub enum FetchError {
     Malformed { url: String, message: String },
     #[error("could not read the find-links location {location}: {message}")]
     Local { location: String, message: String },
-    #[error("{url} is larger than {}, the most reqlock downloads for it", crate::lock::limits::human(*.limit))]
+    #[error("{url} is larger than {}, the most reqlock downloads for it", crate::index::limits::human(*.limit))]
     TooLarge { url: String, limit: u64 },
 }
 
@@ -483,7 +483,7 @@ impl IndexClient {
             return match self.page(&url, None, &VersionFilter::all()).await? {
                 Answer::Found(page) => Ok(page),
                 Answer::NotFound => Err(FetchError::Status {
-                    url: redacted(&url).to_string(),
+                    url: crate::redact::url(&url).to_string(),
                     status: 404,
                 }),
             };
@@ -510,7 +510,7 @@ impl IndexClient {
         filter: &VersionFilter,
         since: Option<u64>,
     ) -> Option<Result<Answer, FetchError>> {
-        let public = redacted(url);
+        let public = crate::redact::url(url);
         let cached = self
             .cache
             .as_ref()
@@ -554,7 +554,7 @@ impl IndexClient {
         if let Some(answer) = self.cached_answer(url, filter, None) {
             return answer;
         }
-        let public = redacted(url);
+        let public = crate::redact::url(url);
         // A stale entry's validators let the index answer "not modified";
         // they are in its header, so no release is read for them.
         let stale = self
@@ -592,7 +592,7 @@ impl IndexClient {
             url: url.to_string(),
             message: err.to_string(),
         })?;
-        let public = redacted(&parsed);
+        let public = crate::redact::url(&parsed);
         if self.settings.mode == CacheMode::Offline {
             return Err(FetchError::NotCached {
                 url: public.to_string(),
@@ -742,7 +742,7 @@ impl IndexClient {
             };
             let status = response.status();
             let headers = response.headers().clone();
-            let base = redacted(response.url());
+            let base = crate::redact::url(response.url());
             match status {
                 StatusCode::NOT_MODIFIED => {
                     if let (Some(mut validators), Some(cache)) = (stale.take(), &self.cache) {

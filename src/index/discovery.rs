@@ -194,7 +194,7 @@ pub fn discover(
     let mut indexes: Vec<ConfiguredIndex> = Vec::new();
     for (url, source) in std::iter::once(primary).chain(extras) {
         let parsed = IndexUrl::parse(&url).ok_or_else(|| DiscoveryError::InvalidUrl {
-            url: IndexUrl::redact_str(&url),
+            url: crate::redact::text(&url),
             source_of: source.clone(),
         })?;
         if indexes.iter().all(|known| known.url != parsed) {

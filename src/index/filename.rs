@@ -27,6 +27,26 @@ impl WheelTags {
         }
     }
 
+    /// The tags of a wheel's file name (`name-version[-build]-python-abi-platform.whl`,
+    /// the extension in any case), without checking the name or version;
+    /// `None` when it is not a wheel's name.
+    pub fn from_filename(filename: &str) -> Option<WheelTags> {
+        let length = filename.len();
+        let has_suffix = length > 4
+            && filename.is_char_boundary(length - 4)
+            && filename[length - 4..].eq_ignore_ascii_case(".whl");
+        if !has_suffix {
+            return None;
+        }
+        let parts: Vec<&str> = filename[..length - 4].split('-').collect();
+        match parts.as_slice() {
+            [_, _, python, abi, platform] | [_, _, _, python, abi, platform] => {
+                Some(WheelTags::new(python, abi, platform))
+            }
+            _ => None,
+        }
+    }
+
     pub fn python(&self) -> impl Iterator<Item = &str> + Clone {
         self.python.split('.')
     }
@@ -204,6 +224,15 @@ mod tests {
             None
         );
         assert_eq!(version_text("numpy-1.0.exe", "numpy"), None);
+    }
+
+    #[test]
+    fn tags_from_a_wheel_name_alone() {
+        let tags = WheelTags::from_filename("build-1.0-1-py3-none-any.WHL").unwrap();
+        assert_eq!(tags.platform().collect::<Vec<_>>(), ["any"]);
+        assert!(WheelTags::from_filename("broken.whl").is_none());
+        assert!(WheelTags::from_filename("demo-1.0.tar.gz").is_none());
+        assert!(WheelTags::from_filename("a-b-c-d-e-f-g.whl").is_none());
     }
 
     #[test]

@@ -1,15 +1,23 @@
 //! Talking to package indexes: which ones to ask ([`discovery`]), how their
 //! pages read ([`page`], [`filename`]), fetching them ([`client`]) and
 //! keeping them ([`cache`]). Nothing here decides which release to install;
-//! that is [`crate::resolve`]'s job, so that `lock` can reuse all of it.
+//! that is [`crate::select`]'s (one line) and [`crate::tree`]'s (the whole
+//! dependency tree) job, so that both reuse all of it. Distribution files
+//! are read here too: their names ([`filename`]), a wheel's `METADATA` over
+//! range reads ([`wheel`], [`zip`]) and core metadata ([`metadata`]), all
+//! within the size bounds of [`limits`].
 
 pub mod cache;
 pub mod client;
 pub mod discovery;
 pub mod dns;
 pub mod filename;
+pub mod limits;
 pub mod local_python;
+pub mod metadata;
 pub mod page;
+pub mod wheel;
+pub mod zip;
 
 use std::fmt;
 
@@ -38,7 +46,7 @@ impl IndexUrl {
 
     /// The URL without credentials.
     pub fn public(&self) -> Url {
-        redacted(&self.url)
+        crate::redact::url(&self.url)
     }
 
     /// The URL as given, credentials included: only for the environment of
@@ -51,30 +59,6 @@ impl IndexUrl {
     pub fn project_url(&self, project: &str) -> Option<Url> {
         self.url.join(&format!("{project}/")).ok()
     }
-
-    /// Any URL-like text with its credentials removed, for messages about
-    /// input that did not even parse.
-    pub fn redact_str(text: &str) -> String {
-        match Url::parse(text) {
-            Ok(url) => redacted(&url).to_string(),
-            Err(_) => match text.split_once("://") {
-                Some((scheme, rest)) => match rest.split_once('@') {
-                    Some((_, host)) => format!("{scheme}://***@{host}"),
-                    None => text.to_string(),
-                },
-                None => text.to_string(),
-            },
-        }
-    }
-}
-
-/// `url` without user and password.
-pub fn redacted(url: &Url) -> Url {
-    let mut public = url.clone();
-    // Both setters only fail for URLs that cannot have credentials anyway.
-    let _ = public.set_username("");
-    let _ = public.set_password(None);
-    public
 }
 
 impl PartialEq for IndexUrl {

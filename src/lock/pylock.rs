@@ -13,9 +13,9 @@ use pep508_rs::pep440_rs::Version;
 use pep508_rs::PackageName;
 use serde::Deserialize;
 
-use super::output::{header_lines, without_credentials};
-use super::resolve::{LockedDirect, Resolution};
-use super::source::DistFile;
+use super::requirements_txt::header_lines;
+use crate::tree::resolve::{LockedDirect, Resolution};
+use crate::tree::source::DistFile;
 
 /// A TOML basic string, escaped.
 fn quoted(text: &str) -> String {
@@ -46,7 +46,7 @@ fn file_entry(text: &mut String, table: &str, file: &DistFile) {
         }
     }
     if let Some(url) = &file.url {
-        let _ = writeln!(text, "url = {}", quoted(&without_credentials(url)));
+        let _ = writeln!(text, "url = {}", quoted(&crate::redact::text(url)));
     }
     let _ = writeln!(text, "hashes = {}", hash_table(&file.hashes));
 }
@@ -67,7 +67,7 @@ fn direct_entry(text: &mut String, direct: &LockedDirect, lock_dir: &Path) {
     text.push_str("[packages.archive]\n");
     match (reference.remote_url(), reference.path_from(lock_dir)) {
         (Some(url), _) => {
-            let _ = writeln!(text, "url = {}", quoted(&without_credentials(url)));
+            let _ = writeln!(text, "url = {}", quoted(&crate::redact::text(url)));
         }
         (None, Some(path)) => {
             let _ = writeln!(text, "path = {}", quoted(&path));
@@ -115,7 +115,7 @@ pub fn write_pylock(
         let _ = writeln!(
             text,
             "index = {}",
-            quoted(&without_credentials(&package.index))
+            quoted(&crate::redact::text(&package.index))
         );
         let (wheels, sdists): (Vec<&DistFile>, Vec<&DistFile>) =
             package.files.iter().partition(|file| file.is_wheel());

@@ -9,7 +9,8 @@ use crate::audit::deep::Closure;
 use crate::audit::{AuditOutcome, Finding, Severity};
 use crate::index::discovery::IndexConfig;
 use crate::requirements::{InstallOptions, Requirement, RequirementSet};
-use crate::resolve::{Resolution, Resolved, Target};
+use crate::select::{Resolution, Resolved};
+use crate::target::Target;
 
 pub const SCHEMA_VERSION: u32 = 1;
 

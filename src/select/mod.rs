@@ -6,8 +6,6 @@
 //! not a full dependency resolution. Problems are returned as data;
 //! [`crate::audit`] decides what they mean as findings.
 
-pub mod target;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
@@ -18,7 +16,7 @@ use crate::index::client::{FetchError, Fetched};
 use crate::index::filename::{self, DistKind};
 use crate::index::page::{DistFile, VersionFilter};
 use crate::requirements::{Requirement, RequirementSet};
-pub use target::Target;
+pub use crate::target::Target;
 
 /// What the install may use, beyond the target.
 #[derive(Debug, Clone, Default)]
@@ -449,8 +447,8 @@ mod tests {
     use crate::index::cache::Grouping;
     use crate::index::page::{FileView, ProjectPage};
     use crate::requirements::{parse_text, ParseSettings};
+    use crate::target::{Derived, Platform};
     use std::path::Path;
-    use target::{Derived, Platform};
 
     fn file(filename: &str) -> DistFile {
         DistFile {

@@ -11,9 +11,9 @@ use pep508_rs::{ExtraName, PackageName, Requirement};
 use serde::Deserialize;
 
 use super::direct::{DirectDist, DirectError, DirectReference};
-use super::metadata::{DistMetadata, MetadataError};
 use super::range::VersionRange;
 use super::sdist::SdistError;
+use crate::index::metadata::{DistMetadata, MetadataError};
 
 /// One file of a release.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,8 +14,8 @@ use pep508_rs::PackageName;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::audit::compat::CompatSettings;
 use crate::audit::{self, AuditSettings, Online, PinnedMetadata, Severity};
-use crate::compat::check::CompatSettings;
 use crate::compat::{dotted_numbers, verify, CompatDb};
 use crate::diagnostic::Diagnostic;
 use crate::index::cache::{Answer, Cache};
@@ -26,7 +26,8 @@ use crate::index::page::VersionFilter;
 use crate::lock;
 use crate::report::{self, json::IndexContext, json::Summary};
 use crate::requirements::{self, InstallOptions, ParseSettings, RequirementSet};
-use crate::resolve::{self, Policy, Resolution, Sources, Target};
+use crate::select::{self, Policy, Resolution, Sources};
+use crate::target::Target;
 
 /// Exit codes, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -322,11 +323,11 @@ fn ask_indexes(set: &RequirementSet, args: &AuditArgs) -> Result<IndexAnswers, E
         cache,
     } = &session;
     let index_urls: Vec<_> = sources.indexes.iter().map(|i| i.url.clone()).collect();
-    let projects = resolve::projects_to_fetch(set, &target);
+    let projects = select::projects_to_fetch(set, &target);
     let progress = progress_bar(args.format);
     let fetched = client.fetch_all(&index_urls, &sources.find_links, &projects, &progress);
     progress.finish_and_clear();
-    let resolutions = resolve::resolve_all(
+    let resolutions = select::resolve_all(
         set,
         &Sources {
             indexes: index_urls.iter().map(ToString::to_string).collect(),
@@ -408,8 +409,8 @@ fn pinned_metadata(
     // Cached metadata is read first, shared out over the cores; only misses
     // wait on the network, several at once.
     let cached = crate::parallel::map(&wanted, 8, |(_, url, _, hash)| {
-        lock::index_source::cached_wheel_metadata(cache, url, hash.as_deref())
-            .map(|text| lock::metadata::raw_requires_dist(&text))
+        crate::tree::index_source::cached_wheel_metadata(cache, url, hash.as_deref())
+            .map(|text| crate::index::metadata::raw_requires_dist(&text))
     });
     let mut results: Vec<PinRequirements> = Vec::new();
     let mut misses = Vec::new();
@@ -421,10 +422,15 @@ fn pinned_metadata(
     }
     // Network reads wait more than they work: more threads than cores.
     let fetched_now = crate::parallel::map_on(&misses, 8, |&(index, url, filename, hash)| {
-        let requires_dist =
-            lock::index_source::read_wheel_metadata(client, cache, url, filename, hash.as_deref())
-                .map(|text| lock::metadata::raw_requires_dist(&text))
-                .map_err(|err| err.to_string());
+        let requires_dist = crate::tree::index_source::read_wheel_metadata(
+            client,
+            cache,
+            url,
+            filename,
+            hash.as_deref(),
+        )
+        .map(|text| crate::index::metadata::raw_requires_dist(&text))
+        .map_err(|err| err.to_string());
         (index, filename, requires_dist)
     });
     results.extend(fetched_now);
@@ -476,11 +482,11 @@ pub fn audit(args: &AuditArgs) -> Exit {
         Err(exit) => return exit,
     };
     let tree = args.deep.then(|| {
-        let options = lock::resolve::ResolveOptions {
+        let options = crate::tree::resolve::ResolveOptions {
             prereleases: args.pre || set.options.pre,
             trust_reported: args.trust_reported,
             working_dir: ParseSettings::from_environment().working_dir,
-            ..lock::resolve::ResolveOptions::default()
+            ..crate::tree::resolve::ResolveOptions::default()
         };
         let settings = TreeSettings {
             allow_builds: !args.no_build,
@@ -799,7 +805,7 @@ pub struct LockArgs {
 }
 
 /// `--exclude-newer`: a timestamp, or `N` days/hours back from now.
-fn exclude_newer(text: &str) -> Result<lock::timestamp::Timestamp, String> {
+fn exclude_newer(text: &str) -> Result<crate::tree::timestamp::Timestamp, String> {
     let duration = text
         .strip_suffix('d')
         .map(|days| (days, 86_400))
@@ -807,13 +813,13 @@ fn exclude_newer(text: &str) -> Result<lock::timestamp::Timestamp, String> {
     if let Some((number, unit)) = duration {
         if let Ok(count) = number.parse::<i64>() {
             let now = i64::try_from(crate::index::cache::now()).unwrap_or(i64::MAX);
-            return Ok(lock::timestamp::Timestamp::from_seconds_since_epoch(
+            return Ok(crate::tree::timestamp::Timestamp::from_seconds_since_epoch(
                 now.saturating_sub(count.saturating_mul(unit)),
             ));
         }
     }
     text.parse()
-        .map_err(|err: lock::timestamp::TimestampError| {
+        .map_err(|err: crate::tree::timestamp::TimestampError| {
             format!("--exclude-newer: {err}, or a duration such as 7d or 12h")
         })
 }
@@ -831,7 +837,7 @@ fn existing_preferences(
             .unwrap_or_default(),
         LockFormat::Requirements => {
             requirements::parse_files(&[path.to_path_buf()], &ParseSettings::from_environment())
-                .map(|locked| lock::resolve::locked_versions(&locked))
+                .map(|locked| crate::tree::resolve::locked_versions(&locked))
                 .unwrap_or_default()
         }
     }
@@ -874,9 +880,9 @@ fn resolve_tree(
     set: &RequirementSet,
     target: &Target,
     db: &CompatDb,
-    options: &lock::resolve::ResolveOptions,
+    options: &crate::tree::resolve::ResolveOptions,
     settings: TreeSettings,
-) -> Result<lock::resolve::Resolution, lock::resolve::LockError> {
+) -> Result<crate::tree::resolve::Resolution, crate::tree::resolve::LockError> {
     let progress = if settings.progress && std::io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();
         if let Ok(style) =
@@ -890,7 +896,7 @@ fn resolve_tree(
         ProgressBar::hidden()
     };
     let reporter = progress.clone();
-    let source = lock::index_source::IndexSource::new(
+    let source = crate::tree::index_source::IndexSource::new(
         &session.client,
         session.cache.clone(),
         session
@@ -901,17 +907,17 @@ fn resolve_tree(
             .collect(),
         session.sources.find_links.clone(),
     )
-    .with_builds(lock::sdist::BuildPolicy {
+    .with_builds(crate::tree::sdist::BuildPolicy {
         allow_builds: settings.allow_builds,
         timeout: settings.build_timeout,
         pip_cert: session.sources.cert.clone(),
         // Builds are rare and slow: say which releases needed one.
         report: Arc::new(move |report| reporter.suspend(|| eprintln!("{report}"))),
-        ..lock::sdist::BuildPolicy::default()
+        ..crate::tree::sdist::BuildPolicy::default()
     })
     .with_progress(progress.clone());
-    let resolved = source
-        .with_prefetch(|| lock::resolve::resolve(&source, set, target.markers(), db, options));
+    let resolved =
+        source.with_prefetch(|| crate::tree::resolve::resolve(&source, set, target, db, options));
     progress.finish_and_clear();
     resolved
 }
@@ -924,9 +930,9 @@ fn resolve_locked_requirements(
     set: &RequirementSet,
     target: &Target,
     db: &CompatDb,
-    options: &lock::resolve::ResolveOptions,
+    options: &crate::tree::resolve::ResolveOptions,
     settings: TreeSettings,
-) -> Result<lock::resolve::Resolution, lock::resolve::LockError> {
+) -> Result<crate::tree::resolve::Resolution, crate::tree::resolve::LockError> {
     let (lockable, vcs): (Vec<_>, Vec<_>) =
         set.requirements.iter().cloned().partition(|requirement| {
             !requirement
@@ -994,16 +1000,16 @@ pub fn lock(args: &LockArgs) -> Exit {
         Some(path) if !args.upgrade => existing_preferences(path, args.format),
         _ => BTreeMap::new(),
     };
-    let options = lock::resolve::ResolveOptions {
+    let options = crate::tree::resolve::ResolveOptions {
         prereleases: args.pre || set.options.pre,
         exclude_newer,
         preferences,
         upgrade: if args.upgrade {
-            lock::resolve::Upgrade::All
+            crate::tree::resolve::Upgrade::All
         } else if upgrade_packages.is_empty() {
-            lock::resolve::Upgrade::Nothing
+            crate::tree::resolve::Upgrade::Nothing
         } else {
-            lock::resolve::Upgrade::Packages(upgrade_packages)
+            crate::tree::resolve::Upgrade::Packages(upgrade_packages)
         },
         trust_reported: args.trust_reported,
         working_dir: ParseSettings::from_environment().working_dir,
@@ -1015,7 +1021,7 @@ pub fn lock(args: &LockArgs) -> Exit {
     };
     let resolution = match resolve_tree(&session, &set, &target, &db, &options, settings) {
         Ok(resolution) => resolution,
-        Err(err @ lock::resolve::LockError::NoSolution { .. }) => {
+        Err(err @ crate::tree::resolve::LockError::NoSolution { .. }) => {
             eprintln!("error: {err}");
             return Exit::Findings;
         }
@@ -1029,12 +1035,12 @@ pub fn lock(args: &LockArgs) -> Exit {
     };
     let text = match args.format {
         LockFormat::Requirements => {
-            let mut settings = lock::output::LockfileSettings::new(
+            let mut settings = lock::requirements_txt::LockfileSettings::new(
                 &args.command,
                 index_options_in_force(&set.options, sources),
             );
             settings.hashes = args.hashes;
-            lock::output::requirements_lockfile(&resolution, &settings)
+            lock::requirements_txt::requirements_lockfile(&resolution, &settings)
         }
         LockFormat::Pylock => lock::pylock::write_pylock(
             &resolution,
@@ -1046,7 +1052,7 @@ pub fn lock(args: &LockArgs) -> Exit {
                 .unwrap_or(std::path::Path::new("")),
         ),
     };
-    let unhashed = lock::output::unhashed_lines(&resolution);
+    let unhashed = lock::requirements_txt::unhashed_lines(&resolution);
     if args.hashes && args.format == LockFormat::Requirements && !unhashed.is_empty() {
         eprintln!(
             "warning: no --hash for {} (pip cannot hash a folder or an editable), so `pip install --require-hashes` refuses the lockfile; install them in a separate step, or point the lines at wheels",
@@ -1055,19 +1061,19 @@ pub fn lock(args: &LockArgs) -> Exit {
     }
     eprintln!("locked {} package(s)", resolution.packages.len());
     match (&args.output, args.check) {
-        (Some(path), true) => match lock::output::check_lockfile(path, &text) {
-            Ok(lock::output::CheckOutcome::UpToDate) => {
+        (Some(path), true) => match lock::requirements_txt::check_lockfile(path, &text) {
+            Ok(lock::requirements_txt::CheckOutcome::UpToDate) => {
                 eprintln!("{} is up to date", path.display());
                 Exit::Clean
             }
-            Ok(lock::output::CheckOutcome::Missing) => {
+            Ok(lock::requirements_txt::CheckOutcome::Missing) => {
                 eprintln!(
                     "error: {} does not exist; run `reqlock lock` without --check",
                     path.display()
                 );
                 Exit::Findings
             }
-            Ok(lock::output::CheckOutcome::Differs(diff)) => {
+            Ok(lock::requirements_txt::CheckOutcome::Differs(diff)) => {
                 if let Err(exit) = write_stdout(&diff) {
                     return exit;
                 }
@@ -1080,7 +1086,7 @@ pub fn lock(args: &LockArgs) -> Exit {
             Err(err) => usage_error(format!("could not read {}: {err}", path.display())),
         },
         (None, true) => usage_error("--check needs the lockfile: give it with -o FILE"),
-        (Some(path), false) => match lock::output::write_atomic(path, &text) {
+        (Some(path), false) => match lock::requirements_txt::write_atomic(path, &text) {
             Ok(()) => {
                 eprintln!("wrote {}", path.display());
                 Exit::Clean

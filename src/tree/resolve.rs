@@ -17,7 +17,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifiers};
-use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, VersionOrUrl};
+use pep508_rs::{ExtraName, PackageName, VersionOrUrl};
 use pubgrub::{
     DefaultStringReporter, Dependencies, DependencyProvider, DerivationTree, Derived, External,
     Map, PackageResolutionStatistics, PubGrubError, ReportFormatter, Reporter, Term, VersionSet,
@@ -27,13 +27,13 @@ use crate::compat::local_label;
 
 use super::conflicts::{conflict_sets, same_build_rules, ConflictRuleError, ConflictSet};
 use super::direct::{DirectDist, DirectError, DirectReference};
-use super::metadata::DistMetadata;
 use super::range::VersionRange;
 use super::source::{Candidate, DistFile, Foresight, PackageSource, SourceError, Wanted};
 use super::timestamp::Timestamp;
-use super::wheel::is_installable;
 use crate::compat::CompatDb;
+use crate::index::metadata::DistMetadata;
 use crate::requirements::RequirementSet;
+use crate::target::Target;
 
 /// Which locked versions may move.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -195,16 +195,16 @@ pub fn locked_versions(lockfile: &RequirementSet) -> BTreeMap<PackageName, Versi
 }
 
 /// Resolve `requirements` (`-c` entries limit versions and add nothing) for
-/// the environment, with the compat database's verified rules as
+/// the target, with the compat database's verified rules as
 /// constraints.
 pub fn resolve<S: PackageSource + ?Sized>(
     source: &S,
     requirements: &RequirementSet,
-    environment: &MarkerEnvironment,
+    target: &Target,
     compat: &CompatDb,
     options: &ResolveOptions,
 ) -> Result<Resolution, LockError> {
-    let provider = Provider::new(source, requirements, environment, compat, options)?;
+    let provider = Provider::new(source, requirements, target, compat, options)?;
     let root_version = Version::new([0]);
     let selected = match pubgrub::resolve(&provider, Node::Root, root_version) {
         Ok(selected) => selected,
@@ -299,7 +299,7 @@ struct DirectLine {
 
 struct Provider<'a, S: PackageSource + ?Sized> {
     source: &'a S,
-    environment: &'a MarkerEnvironment,
+    target: &'a Target,
     options: &'a ResolveOptions,
     root: BTreeMap<Node, VersionRange>,
     direct: HashMap<PackageName, Vec<DirectLine>>,
@@ -339,7 +339,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
     fn new(
         source: &'a S,
         requirements: &RequirementSet,
-        environment: &'a MarkerEnvironment,
+        target: &'a Target,
         compat: &CompatDb,
         options: &'a ResolveOptions,
     ) -> Result<Provider<'a, S>, LockError> {
@@ -351,7 +351,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         let mut directs: HashMap<PackageName, Rc<DirectDist>> = HashMap::new();
         let mut direct_extras: HashMap<PackageName, BTreeSet<ExtraName>> = HashMap::new();
         for requirement in &requirements.requirements {
-            if !requirement.parsed_marker.evaluate(environment, &[]) {
+            if !requirement.parsed_marker.evaluate(target.markers(), &[]) {
                 continue;
             }
             let name = match (&requirement.name, &requirement.url, requirement.editable) {
@@ -445,12 +445,12 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         }
         Ok(Provider {
             source,
-            environment,
+            target,
             options,
             root,
             direct,
             lookahead: Arc::new(Lookahead {
-                environment: environment.clone(),
+                markers: target.markers().clone(),
                 prereleases: options.prereleases,
                 explicit_prereleases,
                 preferences: options
@@ -601,7 +601,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
     }
 
     fn python(&self) -> &Version {
-        &self.environment.python_full_version().version
+        &self.target.python_full
     }
 
     /// pip's `FormatControl.get_allowed_formats`: a name beats `:all:`,
@@ -620,7 +620,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
             (true, true)
         };
         if file.is_wheel() {
-            wheels && is_installable(&file.filename, self.environment)
+            wheels && self.target.accepts_wheel_file(&file.filename)
         } else {
             sdists
         }
@@ -706,7 +706,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                     return Ok(Dependencies::Unavailable(reason));
                 }
                 for requirement in &metadata.requires_dist {
-                    if requirement.marker.evaluate(self.environment, &[]) {
+                    if requirement.marker.evaluate(self.target.markers(), &[]) {
                         if let Err(reason) = self.add_requirement(requirement, &mut dependencies) {
                             return Ok(Dependencies::Unavailable(reason));
                         }
@@ -722,8 +722,8 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                 );
                 let extras = std::slice::from_ref(extra);
                 for requirement in &metadata.requires_dist {
-                    let added_by_extra = requirement.marker.evaluate(self.environment, extras)
-                        && !requirement.marker.evaluate(self.environment, &[]);
+                    let added_by_extra = requirement.marker.evaluate(self.target.markers(), extras)
+                        && !requirement.marker.evaluate(self.target.markers(), &[]);
                     if added_by_extra {
                         if let Err(reason) = self.add_requirement(requirement, &mut dependencies) {
                             return Ok(Dependencies::Unavailable(reason));
@@ -871,7 +871,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
 /// What the resolver knows before it starts that decides its choices: the
 /// source uses it to work ahead.
 struct Lookahead {
-    environment: MarkerEnvironment,
+    markers: pep508_rs::MarkerEnvironment,
     /// `--pre`.
     prereleases: bool,
     /// Packages whose requirements or constraints name a pre-release.
@@ -925,11 +925,7 @@ impl Foresight for Lookahead {
         metadata
             .requires_dist
             .iter()
-            .filter(|requirement| {
-                requirement
-                    .marker
-                    .evaluate(&self.environment, &wanted.extras)
-            })
+            .filter(|requirement| requirement.marker.evaluate(&self.markers, &wanted.extras))
             .filter(|requirement| !self.directs.contains(&requirement.name))
             .filter_map(|requirement| {
                 Some(Wanted {

@@ -14,11 +14,13 @@ use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifier};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::compat::check::{self as compat_check, CompatSettings};
 use crate::compat::CompatDb;
 use crate::requirements::{requirement, Requirement, RequirementSet};
-use crate::resolve::{Problem, Resolution, Resolved, Target};
+use crate::select::{Problem, Resolution, Resolved};
+use crate::target::Target;
+use compat::{self as compat_check, CompatSettings};
 
+pub mod compat;
 pub mod deep;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use std::io::{self, Write as _};
 use std::path::Path;
 
-use super::resolve::{LockedPackage, Resolution};
 use crate::requirements::requirement::is_url;
 use crate::requirements::InstallOptions;
+use crate::tree::resolve::{LockedPackage, Resolution};
 
 /// How to write a lockfile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,21 +30,6 @@ impl LockfileSettings {
             hashes: true,
             index_options,
         }
-    }
-}
-
-/// `https://user:token@host/simple` → `https://host/simple`: lockfiles are
-/// committed, credentials must not be.
-pub fn without_credentials(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|index| index + 3) else {
-        return url.to_string();
-    };
-    let authority_end = url[scheme_end..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |index| scheme_end + index);
-    match url[scheme_end..authority_end].rfind('@') {
-        Some(at) => format!("{}{}", &url[..scheme_end], &url[scheme_end + at + 1..]),
-        None => url.to_string(),
     }
 }
 
@@ -128,13 +113,13 @@ pub fn requirements_lockfile(resolution: &Resolution, settings: &LockfileSetting
         option_lines.push("--no-index".to_string());
     }
     if let Some(index_url) = &options.index_url {
-        option_lines.push(format!("--index-url {}", without_credentials(index_url)));
+        option_lines.push(format!("--index-url {}", crate::redact::text(index_url)));
     }
     for url in &options.extra_index_urls {
-        option_lines.push(format!("--extra-index-url {}", without_credentials(url)));
+        option_lines.push(format!("--extra-index-url {}", crate::redact::text(url)));
     }
     for link in &options.find_links {
-        option_lines.push(format!("--find-links {}", without_credentials(link)));
+        option_lines.push(format!("--find-links {}", crate::redact::text(link)));
     }
     if !option_lines.is_empty() {
         for line in option_lines {
@@ -242,19 +227,6 @@ pub fn check_lockfile(path: &Path, expected: &str) -> io::Result<CheckOutcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn removes_credentials_from_urls() {
-        assert_eq!(
-            without_credentials("https://user:s3cret@pkgs.example.invalid/simple"),
-            "https://pkgs.example.invalid/simple"
-        );
-        assert_eq!(
-            without_credentials("https://token@pkgs.example.invalid/a@b"),
-            "https://pkgs.example.invalid/a@b"
-        );
-        assert_eq!(without_credentials("./wheels"), "./wheels");
-    }
 
     #[test]
     fn writes_atomically_and_checks() {

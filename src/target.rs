@@ -306,6 +306,13 @@ impl Target {
                 .any(|python| tags.abi().any(|abi| self.accepts_interpreter(python, abi)))
     }
 
+    /// [`Target::accepts_wheel`] for a file by its name; a file that is not
+    /// a wheel is not accepted here (whether an sdist may be built is the
+    /// caller's policy), nor is a name that is not a wheel's.
+    pub fn accepts_wheel_file(&self, filename: &str) -> bool {
+        WheelTags::from_filename(filename).is_some_and(|tags| self.accepts_wheel(&tags))
+    }
+
     fn accepts_interpreter(&self, python: &str, abi: &str) -> bool {
         let (major, minor) = self.python;
         // A tag such as `cp312` (`Some(Some(12))`) or `py3` (`Some(None)`)
@@ -432,6 +439,24 @@ mod tests {
         assert!(windows.accepts_wheel(&wheel("cp311-cp311-win_amd64")));
         assert!(!windows.accepts_wheel(&wheel("cp311-cp311-win32")));
         assert!("plan9_x".parse::<Platform>().is_err());
+    }
+
+    #[test]
+    fn wheel_files_by_name() {
+        let linux = target((3, 11), "manylinux_2_28_x86_64");
+        assert!(linux.accepts_wheel_file("six-1.16.0-py2.py3-none-any.whl"));
+        assert!(linux.accepts_wheel_file("torch-2.1.0%2Bcu121-cp311-cp311-linux_x86_64.whl"));
+        assert!(
+            linux.accepts_wheel_file("build-1.0-1-py3-none-any.whl"),
+            "a build tag"
+        );
+        assert!(!linux.accepts_wheel_file("numpy-1.26.4-cp312-cp312-manylinux_2_17_x86_64.whl"));
+        assert!(!linux.accepts_wheel_file("viz-0.20.0-cp311-cp311-manylinux_2_35_x86_64.whl"));
+        assert!(!linux.accepts_wheel_file("pywin32-306-cp311-cp311-win_amd64.whl"));
+        assert!(!linux.accepts_wheel_file("demo-1.0.tar.gz"), "not a wheel");
+        assert!(!linux.accepts_wheel_file("broken.whl"));
+        let mac = target((3, 11), "macosx_14_0_arm64");
+        assert!(mac.accepts_wheel_file("cryptography-42.0.5-cp39-abi3-macosx_10_12_universal2.whl"));
     }
 
     #[test]

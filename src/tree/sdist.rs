@@ -14,12 +14,12 @@ use pep508_rs::PackageName;
 use sha2::{Digest, Sha256};
 
 use super::build::{Build, BuildError, PipSources, DEFAULT_BUILD_TIMEOUT};
-use super::limits::{self, human, ArchiveLimits};
-use super::metadata::{self, DistMetadata};
 use super::source::DistFile;
-use super::zip::{self, ZipError};
 use crate::index::cache::Cache;
 use crate::index::client::{FetchError, IndexClient};
+use crate::index::limits::{self, human, ArchiveLimits};
+use crate::index::metadata::{self, DistMetadata};
+use crate::index::zip::{self, ZipError};
 use crate::index::IndexUrl;
 
 /// Whether, and with what, sdists may be built.

@@ -18,11 +18,11 @@ use pep508_rs::PackageName;
 use reqwest::Url;
 
 use super::build::BuildError;
-use super::limits::{human, MAX_ARCHIVE_DOWNLOAD};
-use super::metadata::{self, DistMetadata, MetadataError};
 use super::sdist::{self, SdistError, SdistSource};
 use crate::index::cache::Cache;
 use crate::index::client::{Bytes, FetchError, IndexClient};
+use crate::index::limits::{human, MAX_ARCHIVE_DOWNLOAD};
+use crate::index::metadata::{self, DistMetadata, MetadataError};
 use crate::requirements::requirement::{is_url, is_vcs_url, url_scheme};
 use crate::requirements::Requirement;
 
@@ -300,7 +300,7 @@ impl DirectReference {
     /// The reference as the lockfile and messages show it: a URL without
     /// its credentials (pip finds them again in `.netrc` or a keyring).
     pub fn shown(&self) -> String {
-        super::output::without_credentials(&self.given)
+        crate::redact::text(&self.given)
     }
 
     /// Whether a dependency's `name @ url` points where this line does
@@ -557,7 +557,7 @@ fn wheel_metadata(filename: &str, body: Vec<u8>) -> Result<String, String> {
         total,
         body,
     });
-    let text = super::wheel_metadata::read(filename, &mut |_| {
+    let text = crate::index::wheel::read(filename, &mut |_| {
         whole.take().ok_or_else(|| "the wheel is truncated".into())
     })
     .map_err(|err| err.to_string())?;

@@ -11,8 +11,10 @@ use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use rustc_hash::FxHashMap;
 use version_ranges::Ranges;
 
-use super::{dotted_numbers, BuildVariants, CompatDb, Evidence, RuleInfo};
 use crate::audit::{pinned_version, Finding, Rule, Severity};
+use crate::compat::{
+    dotted_numbers, local_label, Broken, BuildVariants, CompatDb, Evidence, RuleInfo,
+};
 use crate::requirements::{Requirement, RequirementSet};
 
 /// Options of the compat checks.
@@ -83,7 +85,7 @@ impl Subject<'_> {
     }
 
     fn local_label(&self) -> Option<String> {
-        super::local_label(self.version.as_ref()?)
+        local_label(self.version.as_ref()?)
     }
 }
 
@@ -518,7 +520,7 @@ fn broken(
 }
 
 fn combination_finding(
-    rule: &super::Broken,
+    rule: &Broken,
     combination: &[&Subject],
     settings: &CompatSettings,
     findings: &mut Vec<(usize, Finding)>,

@@ -31,16 +31,16 @@ use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName};
 
 use super::direct::{DirectDist, DirectError, DirectReference, DirectSource};
-use super::limits::{MAX_ARCHIVE_DOWNLOAD, MAX_METADATA};
-use super::metadata::DistMetadata;
 use super::sdist::{self, BuildPolicy, SdistSource};
 use super::source::{Candidate, DistFile, Foresight, PackageSource, SourceError, Wanted};
-use super::wheel_metadata::{self, WheelMetadataError};
-use super::zip;
 use crate::index::cache::{Answer, Cache};
 use crate::index::client::{Bytes, FetchError, IndexClient};
 use crate::index::filename;
+use crate::index::limits::{MAX_ARCHIVE_DOWNLOAD, MAX_METADATA};
+use crate::index::metadata::DistMetadata;
 use crate::index::page::{self, ProjectPage, VersionFilter};
+use crate::index::wheel::{self as wheel_metadata, WheelMetadataError};
+use crate::index::zip;
 use crate::index::IndexUrl;
 
 /// A package to work ahead on, and how to anticipate the resolver.

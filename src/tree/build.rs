@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::wheel_metadata;
 use crate::index::client::Bytes;
+use crate::index::wheel as wheel_metadata;
 use crate::index::IndexUrl;
 
 /// The hook driver, written next to the build at run time.
@@ -221,7 +221,7 @@ impl PipSources<'_> {
                     if with_credentials {
                         link.clone()
                     } else {
-                        IndexUrl::redact_str(link)
+                        crate::redact::text(link)
                     }
                 })
                 .collect();
