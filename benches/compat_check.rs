@@ -51,8 +51,8 @@ fn main() {
     )
     .expect("generated file parses");
     let settings = CompatSettings {
-        cuda: Some("12.1".into()),
-        driver: Some("525.60.13".into()),
+        cuda: Some("12.1".parse().expect("a CUDA version")),
+        driver: Some("525.60.13".parse().expect("a driver version")),
         trust_reported: false,
     };
     let by_name = group_by_name(&set.requirements);

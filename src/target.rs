@@ -130,6 +130,73 @@ impl fmt::Display for Derived {
     }
 }
 
+/// The CUDA version of the target machine, as `--cuda` gives it:
+/// `major.minor`, checked once when the flag is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CudaVersion(String);
+
+impl FromStr for CudaVersion {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<CudaVersion, String> {
+        match crate::compat::dotted_numbers(text) {
+            Some(parts) if parts.len() == 2 => Ok(CudaVersion(text.to_string())),
+            _ => Err(format!(
+                "`--cuda {text}` is not a CUDA version; give major.minor, e.g. `--cuda 12.1`"
+            )),
+        }
+    }
+}
+
+impl CudaVersion {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CudaVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The NVIDIA driver version of the target machine, as `nvidia-smi`
+/// prints it (`535.104.05`), checked once when the flag is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriverVersion {
+    text: String,
+    parts: Vec<u64>,
+}
+
+impl FromStr for DriverVersion {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<DriverVersion, String> {
+        let parts = crate::compat::dotted_numbers(text).ok_or_else(|| {
+            format!(
+                "`--driver {text}` is not a driver version; give the version `nvidia-smi` prints, e.g. `--driver 535.104.05`"
+            )
+        })?;
+        Ok(DriverVersion {
+            text: text.to_string(),
+            parts,
+        })
+    }
+}
+
+impl DriverVersion {
+    /// The dotted numbers, for comparisons.
+    pub fn parts(&self) -> &[u64] {
+        &self.parts
+    }
+}
+
+impl fmt::Display for DriverVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Target {
     pub python: (u64, u64),

@@ -10,14 +10,13 @@ use pep508_rs::pep440_rs::Version;
 use pep508_rs::PackageName;
 use reqlock::compat::CompatDb;
 use reqlock::index::metadata::DistMetadata;
+use reqlock::lock::locked_versions;
 use reqlock::lock::pylock::{write_pylock, Pylock};
 use reqlock::lock::requirements_txt::{requirements_lockfile, LockfileSettings};
 use reqlock::requirements::{parse_text, InstallOptions, ParseSettings, RequirementSet};
 use reqlock::target::Target;
 use reqlock::tree::direct::{DirectDist, DirectError, DirectReference};
-use reqlock::tree::resolve::{
-    locked_versions, resolve, LockError, Resolution, ResolveOptions, Upgrade,
-};
+use reqlock::tree::resolve::{resolve, LockError, Resolution, ResolveOptions, Upgrade};
 use reqlock::tree::source::{
     Candidate, Foresight, InMemorySource, PackageSource, SourceError, Wanted,
 };

@@ -11,19 +11,20 @@ use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use rustc_hash::FxHashMap;
 use version_ranges::Ranges;
 
-use crate::audit::{pinned_version, Finding, Rule, Severity};
+use crate::audit::{pinned_version, Code, Finding, Severity};
 use crate::compat::{
     dotted_numbers, local_label, Broken, BuildVariants, CompatDb, Evidence, RuleInfo,
 };
 use crate::requirements::{Requirement, RequirementSet};
+use crate::target::{CudaVersion, DriverVersion};
 
 /// Options of the compat checks.
 #[derive(Debug, Clone, Default)]
 pub struct CompatSettings {
     /// The CUDA version of the target machine (`12.1`).
-    pub cuda: Option<String>,
+    pub cuda: Option<CudaVersion>,
     /// The NVIDIA driver version of the target machine (`535.104.05`).
-    pub driver: Option<String>,
+    pub driver: Option<DriverVersion>,
     /// Treat `reported` rules like `verified` ones.
     pub trust_reported: bool,
 }
@@ -141,10 +142,15 @@ fn severity(base: Severity, info: &RuleInfo, settings: &CompatSettings) -> Sever
     }
 }
 
+/// A finding about `subject`, pointing also at the compat-db rule and at
+/// the other packages of the combination.
+#[allow(clippy::too_many_arguments)]
 fn finding(
-    rule: Rule,
+    code: Code,
     severity: Severity,
     subject: &Subject,
+    rule: &RuleInfo,
+    others: &[&Subject],
     message: String,
     help: String,
 ) -> (usize, Finding) {
@@ -156,15 +162,26 @@ fn finding(
     };
     (
         subject.index,
-        Finding {
-            rule,
-            severity,
-            package: Some(subject.name.to_string()),
-            file: subject.requirement.origin.file.clone(),
-            line: subject.requirement.origin.line,
-            message,
-            help,
-        },
+        others.iter().fold(
+            Finding::new(
+                code,
+                severity,
+                Some(subject.name.to_string()),
+                subject.requirement.origin.clone(),
+                message,
+                help,
+            )
+            .with_related(
+                rule.location.clone(),
+                format!("compat-db rule `{}`", rule.id),
+            ),
+            |found, other| {
+                found.with_related(
+                    other.requirement.origin.clone(),
+                    format!("`{}`", other.spelled()),
+                )
+            },
+        ),
     )
 }
 
@@ -261,9 +278,11 @@ fn families(
                     };
                     let severity = severity(Severity::Error, &family.info, settings);
                     findings.push(finding(
-                        Rule::MismatchedFamily,
+                        Code::MismatchedFamily,
                         severity,
                         member,
+                        &family.info,
+                        &[anchor],
                         message,
                         help,
                     ));
@@ -333,9 +352,11 @@ fn build_variants(
             cited(&variants.info)
         );
         findings.push(finding(
-            Rule::CudaMismatch,
+            Code::CudaMismatch,
             severity,
             subject,
+            &variants.info,
+            &[first],
             message,
             help,
         ));
@@ -398,9 +419,11 @@ fn build_variants(
                 ),
             };
             findings.push(finding(
-                Rule::CudaMismatch,
+                Code::CudaMismatch,
                 severity,
                 subject,
+                &variants.info,
+                &[],
                 message,
                 help,
             ));
@@ -408,9 +431,7 @@ fn build_variants(
     }
 
     if let Some(driver) = &settings.driver {
-        let Some(installed) = dotted_numbers(driver) else {
-            return;
-        };
+        let installed = driver.parts().to_vec();
         for subject in &members {
             let Some((Some(cuda), build)) = cuda_of(subject) else {
                 continue;
@@ -432,9 +453,11 @@ fn build_variants(
                     cited(&drivers.info)
                 );
                 findings.push(finding(
-                    Rule::CudaMismatch,
+                    Code::CudaMismatch,
                     severity,
                     subject,
+                    &drivers.info,
+                    &[],
                     message,
                     help,
                 ));
@@ -562,7 +585,20 @@ fn combination_finding(
         );
         let help = format!("{} ({})", rule.fix, cited(&rule.info));
         let severity = severity(Severity::Error, &rule.info, settings);
-        findings.push(finding(Rule::KnownBroken, severity, last, message, help));
+        let rest: Vec<&Subject> = combination
+            .iter()
+            .copied()
+            .filter(|subject| !std::ptr::eq(*subject, *last))
+            .collect();
+        findings.push(finding(
+            Code::KnownBroken,
+            severity,
+            last,
+            &rule.info,
+            &rest,
+            message,
+            help,
+        ));
         return;
     }
     // Only what the rest of the file certainly installs makes a loose range
@@ -588,10 +624,17 @@ fn combination_finding(
             rule.fix,
             cited(&rule.info)
         );
+        let rest: Vec<&Subject> = combination
+            .iter()
+            .copied()
+            .filter(|other| !std::ptr::eq(*other, *subject))
+            .collect();
         findings.push(finding(
-            Rule::RangeAdmitsBroken,
+            Code::RangeAdmitsBroken,
             Severity::Warning,
             subject,
+            &rule.info,
+            &rest,
             message,
             help,
         ));
@@ -629,9 +672,11 @@ fn verified_sets(
                 );
                 let severity = severity(Severity::Warning, &set.info, settings);
                 findings.push(finding(
-                    Rule::OutsideVerified,
+                    Code::OutsideVerified,
                     severity,
                     subject,
+                    &set.info,
+                    &[],
                     message,
                     help,
                 ));

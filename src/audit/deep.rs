@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use pep508_rs::PackageName;
 
 use super::compat::Subject;
-use super::{pinned_version, Finding, Rule, Severity};
+use super::{pinned_version, Code, Finding, Severity};
 use crate::requirements::requirement::is_vcs_url;
 use crate::requirements::{Requirement, RequirementSet};
 use crate::target::Target;
@@ -173,7 +173,7 @@ impl<'a> Closure<'a> {
                     (
                         package.line,
                         super::finding_at(
-                            Rule::UnpinnedTransitive,
+                            Code::UnpinnedTransitive,
                             Severity::Warning,
                             Some(name.to_string()),
                             &set.requirements[package.line],
@@ -260,7 +260,7 @@ fn unresolved(set: &RequirementSet, err: &LockError) -> Option<(usize, Finding)>
     };
     let finding = if not_cached {
         super::finding_at(
-            Rule::NotResolvedOffline,
+            Code::NotResolvedOffline,
             Severity::Info,
             None,
             requirement,
@@ -287,7 +287,7 @@ fn unresolved(set: &RequirementSet, err: &LockError) -> Option<(usize, Finding)>
             ),
         };
         super::finding_at(
-            Rule::Unresolvable,
+            Code::Unresolvable,
             Severity::Error,
             None,
             requirement,

@@ -11,11 +11,13 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::diagnostic::Location;
 use crate::requirements::canonical_name;
 
 /// The database files shipped inside the binary. A unit test checks that
@@ -65,8 +67,9 @@ pub struct RuleInfo {
     pub evidence: Evidence,
     pub source: String,
     pub notes: Option<String>,
-    /// The file the rule was loaded from, for `db show`.
-    pub file: String,
+    /// Where the rule is written: its file and the line and column of its
+    /// `id`, so that a finding can point at the rule it applies.
+    pub location: Location,
 }
 
 /// Releases that must go together; the first package is the anchor.
@@ -289,6 +292,16 @@ impl Loader<'_> {
             + 1
     }
 
+    fn location_of(&self, offset: usize) -> Location {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+        Location {
+            file: Arc::from(Path::new(self.file)),
+            line: self.line_of(offset),
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+
     fn problem(&mut self, offset: usize, message: String) {
         let line = self.line_of(offset);
         self.problems.push(DbProblem {
@@ -326,7 +339,7 @@ impl Loader<'_> {
             evidence: raw.evidence,
             source: raw.source.get_ref().clone(),
             notes: raw.notes,
-            file: self.file.to_string(),
+            location: self.location_of(raw.id.span().start),
         }
     }
 

@@ -16,6 +16,7 @@ pub mod limits;
 pub mod local_python;
 pub mod metadata;
 pub mod page;
+pub mod session;
 pub mod wheel;
 pub mod zip;
 

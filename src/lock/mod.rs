@@ -6,3 +6,55 @@
 
 pub mod pylock;
 pub mod requirements_txt;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use pep508_rs::pep440_rs::{Operator, Version};
+use pep508_rs::PackageName;
+
+use crate::requirements::{self, ParseSettings, RequirementSet};
+
+/// What `reqlock lock` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A pip requirements file with hashes.
+    Requirements,
+    /// A PEP 751 `pylock.toml`.
+    Pylock,
+}
+
+/// The versions of the lockfile at `path`, kept by the next lock unless
+/// upgraded; none when it does not exist or cannot be read.
+pub fn preferences(path: &Path, format: Format) -> BTreeMap<PackageName, Version> {
+    match format {
+        Format::Pylock => std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| pylock::Pylock::parse(&text).ok())
+            .map(|pylock| pylock.preferences())
+            .unwrap_or_default(),
+        Format::Requirements => {
+            requirements::parse_files(&[path.to_path_buf()], &ParseSettings::from_environment())
+                .map(|locked| locked_versions(&locked))
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// The exact pins (`==v`, `===v`) of an existing requirements lockfile, to
+/// pass as [`crate::tree::resolve::ResolveOptions::preferences`].
+pub fn locked_versions(lockfile: &RequirementSet) -> BTreeMap<PackageName, Version> {
+    lockfile
+        .requirements
+        .iter()
+        .filter_map(|requirement| {
+            let name = requirement.name.clone()?;
+            match requirement.specifier.iter().collect::<Vec<_>>().as_slice() {
+                [pin] if matches!(pin.operator(), Operator::Equal | Operator::ExactEqual) => {
+                    Some((name, pin.version().clone()))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}

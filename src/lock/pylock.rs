@@ -517,23 +517,21 @@ impl Pylock {
             let source = match package.source(file) {
                 Ok(source) => source,
                 Err(reason) => {
-                    set.warnings.push(crate::diagnostic::Diagnostic {
-                        level: crate::diagnostic::Level::Warning,
-                        location: crate::diagnostic::Location {
-                            file: file.to_path_buf(),
+                    set.warnings.push(crate::diagnostic::Diagnostic::at(
+                        crate::diagnostic::Severity::Warning,
+                        crate::diagnostic::Location {
+                            file: std::sync::Arc::from(file),
                             line,
                             column: 0,
-                            source_line: None,
-                            width: 0,
                         },
-                        message: format!(
+                        format!(
                             "package `{}` is left out of the audit: {reason}",
                             package.name
                         ),
-                        help: Some(
+                        Some(
                             "check this entry by hand, or lock it again with `reqlock lock --format pylock`".to_string(),
                         ),
-                    });
+                    ));
                     continue;
                 }
             };
@@ -563,7 +561,7 @@ impl Pylock {
                 hashes: source.hashes,
                 config_settings: Vec::new(),
                 global_options: Vec::new(),
-                origin: crate::requirements::Origin {
+                origin: crate::diagnostic::Location {
                     file: shared.clone(),
                     line,
                     column: 1,

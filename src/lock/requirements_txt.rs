@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write as _};
 use std::path::Path;
 
+use crate::index::discovery::{IndexConfig, UrlSource};
 use crate::requirements::requirement::is_url;
 use crate::requirements::InstallOptions;
 use crate::tree::resolve::{LockedPackage, Resolution};
@@ -222,6 +223,26 @@ pub fn check_lockfile(path: &Path, expected: &str) -> io::Result<CheckOutcome> {
         .header(&shown, &format!("{shown} (regenerated)"))
         .to_string();
     Ok(CheckOutcome::Differs(diff))
+}
+
+/// The index options a lockfile repeats: those of the input files, with the
+/// indexes actually used (from flags, the environment or pip's
+/// configuration too), so that pip installs it from the same places. pip's
+/// built-in default is left implicit.
+pub fn index_options_in_force(
+    file_options: &InstallOptions,
+    sources: &IndexConfig,
+) -> InstallOptions {
+    let mut options = file_options.clone();
+    let mut indexes = sources.indexes.iter();
+    options.index_url = None;
+    if let Some(first) = indexes.next() {
+        if first.source != UrlSource::PipDefault {
+            options.index_url = Some(first.url.to_string());
+        }
+    }
+    options.extra_index_urls = indexes.map(|index| index.url.to_string()).collect();
+    options
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ struct RuleView<'a> {
     summary: String,
     source: &'a str,
     notes: Option<&'a str>,
-    file: &'a str,
+    file: String,
 }
 
 fn views<'a>(db: &'a CompatDb, package: Option<&str>) -> Vec<RuleView<'a>> {
@@ -27,7 +27,7 @@ fn views<'a>(db: &'a CompatDb, package: Option<&str>) -> Vec<RuleView<'a>> {
         summary,
         source: &info.source,
         notes: info.notes.as_deref(),
-        file: &info.file,
+        file: info.location.file.display().to_string(),
     };
     let mut rules = Vec::new();
     for family in &db.families {

@@ -6,11 +6,9 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::audit::deep::Closure;
-use crate::audit::{AuditOutcome, Finding, Severity};
-use crate::index::discovery::IndexConfig;
+use crate::audit::{Finding, Related, Report, Severity, Summary};
 use crate::requirements::{InstallOptions, Requirement, RequirementSet};
 use crate::select::{Resolution, Resolved};
-use crate::target::Target;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -80,18 +78,6 @@ struct AuditedRequirementView<'a> {
     resolved: Option<ResolvedView<'a>>,
 }
 
-/// What an audit asked the indexes, for the report.
-#[derive(Debug, Clone, Copy)]
-pub struct IndexContext<'a> {
-    pub sources: &'a IndexConfig,
-    pub target: &'a Target,
-    /// Parallel to the set's requirements.
-    pub resolutions: &'a [Resolution],
-    pub offline: bool,
-    /// The resolved dependency tree, with `--deep`.
-    pub closure: Option<&'a Closure<'a>>,
-}
-
 #[derive(Serialize)]
 struct ClosureView<'a> {
     name: String,
@@ -152,51 +138,51 @@ struct ListDocument<'a> {
 
 #[derive(Serialize)]
 struct FindingView<'a> {
+    /// The finding's code (`loose-range`).
     rule: &'static str,
     severity: Severity,
     package: Option<&'a str>,
     file: String,
     line: usize,
+    /// 1-based; 0 when unknown.
+    column: usize,
     message: &'a str,
     help: &'a str,
+    /// Other places that explain the finding.
+    related: Vec<RelatedView<'a>>,
+}
+
+#[derive(Serialize)]
+struct RelatedView<'a> {
+    file: String,
+    line: usize,
+    column: usize,
+    message: &'a str,
+}
+
+impl<'a> From<&'a Related> for RelatedView<'a> {
+    fn from(related: &'a Related) -> Self {
+        RelatedView {
+            file: related.location.file.display().to_string(),
+            line: related.location.line,
+            column: related.location.column,
+            message: &related.message,
+        }
+    }
 }
 
 impl<'a> From<&'a Finding> for FindingView<'a> {
     fn from(finding: &'a Finding) -> Self {
         FindingView {
-            rule: finding.rule.id(),
+            rule: finding.code.id(),
             severity: finding.severity,
             package: finding.package.as_deref(),
-            file: finding.file.display().to_string(),
-            line: finding.line,
+            file: finding.location.file.display().to_string(),
+            line: finding.location.line,
+            column: finding.location.column,
             message: &finding.message,
             help: &finding.help,
-        }
-    }
-}
-
-#[derive(Serialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub error: usize,
-    pub warning: usize,
-    pub info: usize,
-    pub suppressed: usize,
-}
-
-impl Summary {
-    pub fn of(outcome: &AuditOutcome) -> Summary {
-        let count = |severity| {
-            outcome
-                .findings
-                .iter()
-                .filter(|f| f.severity == severity)
-                .count()
-        };
-        Summary {
-            error: count(Severity::Error),
-            warning: count(Severity::Warning),
-            info: count(Severity::Info),
-            suppressed: outcome.suppressed,
+            related: finding.related.iter().map(RelatedView::from).collect(),
         }
     }
 }
@@ -208,7 +194,8 @@ struct AuditDocument<'a> {
     mode: &'static str,
     indexes: Vec<IndexView>,
     find_links: &'a [String],
-    target: TargetView,
+    /// `null` only for an audit that asked no index.
+    target: Option<TargetView>,
     requirements: Vec<AuditedRequirementView<'a>>,
     findings: Vec<FindingView<'a>>,
     summary: Summary,
@@ -228,45 +215,53 @@ pub fn write_list_document(out: &mut dyn Write, set: &RequirementSet) -> std::io
 }
 
 /// Write the `reqlock audit --format json` document.
-pub fn write_audit_document(
-    out: &mut dyn Write,
-    set: &RequirementSet,
-    outcome: &AuditOutcome,
-    context: &IndexContext<'_>,
-) -> std::io::Result<()> {
-    let target = context.target;
+pub fn write_audit_document(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
+    let online = report.online.as_ref();
+    let resolutions = online.map_or(&[][..], |online| online.resolutions);
     let document = AuditDocument {
         schema: SCHEMA_VERSION,
-        mode: if context.offline { "offline" } else { "online" },
-        indexes: context
-            .sources
-            .indexes
-            .iter()
-            .map(|index| IndexView {
-                url: index.url.to_string(),
-                source: index.source.to_string(),
-            })
-            .collect(),
-        find_links: &context.sources.find_links,
-        target: TargetView {
-            python: format!("{}.{}", target.python.0, target.python.1),
-            python_source: target.python_derived.to_string(),
-            platform: target.platform.to_string(),
-            platform_source: target.platform_derived.to_string(),
+        mode: if online.is_some_and(|online| online.offline) {
+            "offline"
+        } else {
+            "online"
         },
-        requirements: set
+        indexes: online
+            .map(|online| {
+                online
+                    .sources
+                    .indexes
+                    .iter()
+                    .map(|index| IndexView {
+                        url: index.url.to_string(),
+                        source: index.source.to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        find_links: online.map_or(&[][..], |online| &online.sources.find_links),
+        target: online.map(|online| {
+            let target = online.target;
+            TargetView {
+                python: format!("{}.{}", target.python.0, target.python.1),
+                python_source: target.python_derived.to_string(),
+                platform: target.platform.to_string(),
+                platform_source: target.platform_derived.to_string(),
+            }
+        }),
+        requirements: report
+            .set
             .requirements
             .iter()
-            .zip(context.resolutions)
+            .zip(resolutions.iter().map(Some).chain(std::iter::repeat(None)))
             .map(|(requirement, resolution)| {
                 let (status, resolved) = match resolution {
-                    Resolution::NotFromIndex => ("not-from-index", None),
-                    Resolution::Skipped => ("skipped", None),
-                    Resolution::Checked {
+                    None | Some(Resolution::NotFromIndex) => ("not-from-index", None),
+                    Some(Resolution::Skipped) => ("skipped", None),
+                    Some(Resolution::Checked {
                         resolved: Some(resolved),
                         ..
-                    } => ("resolved", Some(ResolvedView::from(resolved))),
-                    Resolution::Checked { resolved: None, .. } => ("unresolved", None),
+                    }) => ("resolved", Some(ResolvedView::from(resolved))),
+                    Some(Resolution::Checked { resolved: None, .. }) => ("unresolved", None),
                 };
                 AuditedRequirementView {
                     requirement: RequirementView::from(requirement),
@@ -275,28 +270,30 @@ pub fn write_audit_document(
                 }
             })
             .collect(),
-        findings: outcome.findings.iter().map(FindingView::from).collect(),
-        summary: Summary::of(outcome),
-        closure: context.closure.map(|closure| match closure {
-            Closure::Failed(_) => None,
-            Closure::Resolved(packages) => Some(
-                packages
-                    .iter()
-                    .map(|package| ClosureView {
-                        name: package.package.name.to_string(),
-                        version: package.package.version.to_string(),
-                        index: &package.package.index,
-                        via: package
-                            .package
-                            .via
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect(),
-                        pinned: package.pinned,
-                    })
-                    .collect(),
-            ),
-        }),
+        findings: report.findings.iter().map(FindingView::from).collect(),
+        summary: report.summary(),
+        closure: online
+            .and_then(|online| online.closure)
+            .map(|closure| match closure {
+                Closure::Failed(_) => None,
+                Closure::Resolved(packages) => Some(
+                    packages
+                        .iter()
+                        .map(|package| ClosureView {
+                            name: package.package.name.to_string(),
+                            version: package.package.version.to_string(),
+                            index: &package.package.index,
+                            via: package
+                                .package
+                                .via
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect(),
+                            pinned: package.pinned,
+                        })
+                        .collect(),
+                ),
+            }),
     };
     write_pretty(out, &document)
 }

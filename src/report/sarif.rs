@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::audit::{AuditOutcome, Rule, Severity};
+use crate::audit::{Code, Location, Report, Severity};
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -13,33 +13,57 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
+/// A SARIF `physicalLocation` (§3.29): the file and, when known, the
+/// line and column (both 1-based).
+fn physical_location(location: &Location) -> Value {
+    let mut region = json!({"startLine": location.line.max(1)});
+    if location.column > 0 {
+        region["startColumn"] = json!(location.column);
+    }
+    json!({
+        "artifactLocation": {"uri": location.file.to_string_lossy().replace('\\', "/")},
+        "region": region,
+    })
+}
+
 /// The `reqlock audit --format sarif` document.
-pub fn audit_document(outcome: &AuditOutcome) -> String {
-    let rules: Vec<Value> = Rule::ALL
+pub fn audit_document(report: &Report<'_>) -> String {
+    let codes: Vec<Code> = Code::all().collect();
+    let rules: Vec<Value> = codes
         .iter()
-        .map(|rule| {
+        .map(|code| {
             json!({
-                "id": rule.id(),
-                "shortDescription": {"text": rule.description()},
+                "id": code.id(),
+                "shortDescription": {"text": code.description()},
             })
         })
         .collect();
-    let results: Vec<Value> = outcome
+    let results: Vec<Value> = report
         .findings
         .iter()
         .map(|finding| {
-            json!({
-                "ruleId": finding.rule.id(),
-                "ruleIndex": Rule::ALL.iter().position(|rule| *rule == finding.rule),
+            let mut result = json!({
+                "ruleId": finding.code.id(),
+                "ruleIndex": codes.iter().position(|code| *code == finding.code),
                 "level": level(finding.severity),
                 "message": {"text": format!("{}\nhelp: {}", finding.message, finding.help)},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": finding.file.to_string_lossy().replace('\\', "/")},
-                        "region": {"startLine": finding.line.max(1)},
-                    }
-                }],
-            })
+                "locations": [{"physicalLocation": physical_location(&finding.location)}],
+            });
+            if !finding.related.is_empty() {
+                result["relatedLocations"] = finding
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(id, related)| {
+                        json!({
+                            "id": id,
+                            "physicalLocation": physical_location(&related.location),
+                            "message": {"text": related.message},
+                        })
+                    })
+                    .collect();
+            }
+            result
         })
         .collect();
     let document = json!({
@@ -60,9 +84,9 @@ pub fn audit_document(outcome: &AuditOutcome) -> String {
 }
 
 /// GitHub Actions workflow commands: one annotation per finding.
-pub fn github_annotations(outcome: &AuditOutcome) -> String {
+pub fn github_annotations(report: &Report<'_>) -> String {
     let mut text = String::new();
-    for finding in &outcome.findings {
+    for finding in &report.findings {
         let command = match finding.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -71,9 +95,9 @@ pub fn github_annotations(outcome: &AuditOutcome) -> String {
         let message = format!("{}\nhelp: {}", finding.message, finding.help);
         text.push_str(&format!(
             "::{command} file={},line={},title={}::{}\n",
-            escape_property(&finding.file.to_string_lossy()),
-            finding.line.max(1),
-            escape_property(&format!("reqlock {}", finding.rule)),
+            escape_property(&finding.location.file.to_string_lossy()),
+            finding.location.line.max(1),
+            escape_property(&format!("reqlock {}", finding.code)),
             escape_data(&message)
         ));
     }

@@ -3,7 +3,7 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
-use crate::audit::{AuditOutcome, Severity};
+use crate::audit::{Report, Severity};
 use crate::requirements::RequirementSet;
 
 pub(crate) fn new_table(header: &[&str], color: bool) -> Table {
@@ -68,15 +68,15 @@ pub fn list_table(set: &RequirementSet, color: bool) -> String {
 }
 
 /// The `reqlock audit` table; empty when there is nothing to show.
-pub fn audit_table(outcome: &AuditOutcome, color: bool) -> String {
-    if outcome.findings.is_empty() {
+pub fn audit_table(report: &Report<'_>, color: bool) -> String {
+    if report.findings.is_empty() {
         return String::new();
     }
     let mut table = new_table(
         &["severity", "rule", "package", "location", "message", "help"],
         color,
     );
-    for finding in &outcome.findings {
+    for finding in &report.findings {
         let mut severity = Cell::new(finding.severity);
         if color {
             severity = severity.fg(match finding.severity {
@@ -87,9 +87,13 @@ pub fn audit_table(outcome: &AuditOutcome, color: bool) -> String {
         }
         table.add_row(vec![
             severity,
-            Cell::new(finding.rule),
+            Cell::new(finding.code),
             Cell::new(finding.package.as_deref().unwrap_or("-")),
-            Cell::new(format!("{}:{}", finding.file.display(), finding.line)),
+            Cell::new(format!(
+                "{}:{}",
+                finding.location.file.display(),
+                finding.location.line
+            )),
             Cell::new(&finding.message),
             Cell::new(&finding.help),
         ]);

@@ -24,19 +24,10 @@ use std::sync::Arc;
 use pep508_rs::pep440_rs::VersionSpecifiers;
 use pep508_rs::{ExtraName, MarkerTree, PackageName};
 
-use crate::diagnostic::{Diagnostic, Level, Location};
+use crate::diagnostic::{Diagnostic, Location, Severity};
 use options::{OptionKind, ParsedOption};
 use requirement::RequirementSpec;
 use source::{DecodeError, LogicalLine, SourceText};
-
-/// Where a requirement was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    /// Shared by every requirement of the file.
-    pub file: Arc<Path>,
-    pub line: usize,
-    pub column: usize,
-}
 
 /// One requirement (or constraint) as pip would collect it.
 #[derive(Debug, Clone)]
@@ -55,13 +46,14 @@ pub struct Requirement {
     pub hashes: Vec<String>,
     pub config_settings: Vec<String>,
     pub global_options: Vec<String>,
-    pub origin: Origin,
+    /// Where the requirement was written.
+    pub origin: Location,
     /// Rule ids named in a `# reqlock: ignore[...]` comment on the line.
     pub ignored_rules: Vec<String>,
 }
 
 impl Requirement {
-    fn new(spec: RequirementSpec, constraint: bool, origin: Origin) -> Requirement {
+    fn new(spec: RequirementSpec, constraint: bool, origin: Location) -> Requirement {
         Requirement {
             name: spec.name,
             display_name: spec.display_name,
@@ -120,7 +112,7 @@ pub struct RequirementSet {
 
 /// The files could not be read as pip would read them.
 #[derive(Debug, thiserror::Error)]
-#[error("{} problem(s) in the requirements files", .diagnostics.iter().filter(|d| d.level == Level::Error).count())]
+#[error("{} problem(s) in the requirements files", .diagnostics.iter().filter(|d| d.severity == Severity::Error).count())]
 pub struct ParseError {
     /// Errors, and the warnings found along the way.
     pub diagnostics: Vec<Diagnostic>,
@@ -187,7 +179,7 @@ struct LineContext<'a> {
 }
 
 impl LineContext<'_> {
-    fn location(&self, span: Range<usize>) -> Location {
+    fn location(&self, span: Range<usize>) -> Pointer {
         let content = &self.line.content;
         let start = content.text.floor_char_boundary(span.start);
         let end = content.text.ceil_char_boundary(span.end.max(start));
@@ -200,10 +192,12 @@ impl LineContext<'_> {
             .count()
             .min(available)
             .max(1);
-        Location {
-            file: self.file.to_path_buf(),
-            line,
-            column,
+        Pointer {
+            location: Location {
+                file: Arc::clone(self.file),
+                line,
+                column,
+            },
             source_line: Some(source_line),
             width,
         }
@@ -211,22 +205,17 @@ impl LineContext<'_> {
 
     fn diagnostic(
         &self,
-        level: Level,
+        severity: Severity,
         span: Range<usize>,
         message: String,
         help: Option<String>,
     ) -> Diagnostic {
-        Diagnostic {
-            level,
-            location: self.location(span),
-            message,
-            help,
-        }
+        self.location(span).diagnostic(severity, message, help)
     }
 
-    fn origin(&self, span_start: usize) -> Origin {
+    fn origin(&self, span_start: usize) -> Location {
         let (line, column) = self.source.line_col(self.line.content.origin(span_start));
-        Origin {
+        Location {
             file: Arc::clone(self.file),
             line: self.line.line,
             column: if line == self.line.line { column } else { 1 },
@@ -234,13 +223,32 @@ impl LineContext<'_> {
     }
 }
 
-fn file_location(file: &Path) -> Location {
-    Location {
-        file: file.to_path_buf(),
-        line: 0,
-        column: 0,
-        source_line: None,
-        width: 0,
+/// A place to point a diagnostic at, with the source line to show.
+#[derive(Clone)]
+struct Pointer {
+    location: Location,
+    source_line: Option<String>,
+    width: usize,
+}
+
+impl Pointer {
+    fn file(file: &Path) -> Pointer {
+        Pointer {
+            location: Location::file(file),
+            source_line: None,
+            width: 0,
+        }
+    }
+
+    fn diagnostic(self, severity: Severity, message: String, help: Option<String>) -> Diagnostic {
+        Diagnostic {
+            severity,
+            location: self.location,
+            source_line: self.source_line,
+            width: self.width,
+            message,
+            help,
+        }
     }
 }
 
@@ -264,13 +272,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn parse_file(&mut self, path: &Path, constraint: bool, included_at: Option<Location>) {
-        let at = included_at.clone().unwrap_or_else(|| file_location(path));
-        let error = |message: String, help: Option<String>| Diagnostic {
-            level: Level::Error,
-            location: at.clone(),
-            message,
-            help,
+    fn parse_file(&mut self, path: &Path, constraint: bool, included_at: Option<Pointer>) {
+        let at = included_at.unwrap_or_else(|| Pointer::file(path));
+        let error = |message: String, help: Option<String>| {
+            at.clone().diagnostic(Severity::Error, message, help)
         };
         let is_remote = requirement::url_scheme(&path.to_string_lossy())
             .is_some_and(|scheme| matches!(scheme.as_str(), "http" | "https" | "file"));
@@ -342,22 +347,20 @@ impl<'a> Parser<'a> {
         let (lines, too_long) = source::logical_lines(source, &*self.settings.lookup_var);
         for long in too_long {
             let (line, column) = source.line_col(long.offset);
-            self.errors.push(Diagnostic {
-                level: Level::Error,
-                location: Location {
-                    file: file.to_path_buf(),
+            self.errors.push(Diagnostic::at(
+                Severity::Error,
+                Location {
+                    file: Arc::clone(file),
                     line,
                     column,
-                    source_line: None,
-                    width: 0,
                 },
-                message: format!(
+                format!(
                     "line is {} bytes long; the limit is {} bytes",
                     long.length,
                     source::MAX_LOGICAL_LINE_BYTES
                 ),
-                help: Some("this does not look like a requirements file".into()),
-            });
+                Some("this does not look like a requirements file".into()),
+            ));
         }
         for line in &lines {
             let context = LineContext { file, source, line };
@@ -374,7 +377,7 @@ impl<'a> Parser<'a> {
             Ok(parsed) => parsed,
             Err(err) => {
                 self.errors
-                    .push(context.diagnostic(Level::Error, err.span, err.message, None));
+                    .push(context.diagnostic(Severity::Error, err.span, err.message, None));
                 return;
             }
         };
@@ -431,7 +434,7 @@ impl<'a> Parser<'a> {
                 Ok(spec) => spec,
                 Err((span, message, help)) => {
                     self.errors
-                        .push(context.diagnostic(Level::Error, span, message, help));
+                        .push(context.diagnostic(Severity::Error, span, message, help));
                     return;
                 }
             };
@@ -570,7 +573,7 @@ impl<'a> Parser<'a> {
     fn warn(&mut self, context: &LineContext, span: Range<usize>, message: String) {
         self.set
             .warnings
-            .push(context.diagnostic(Level::Warning, span, message, None));
+            .push(context.diagnostic(Severity::Warning, span, message, None));
     }
 }
 
@@ -676,16 +679,14 @@ fn decode_error(path: &Path, bytes: &[u8], err: DecodeError) -> Diagnostic {
     let before = &bytes[..offset.min(bytes.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
     let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-    Diagnostic {
-        level: Level::Error,
-        location: Location {
-            file: path.to_path_buf(),
+    Diagnostic::at(
+        Severity::Error,
+        Location {
+            file: Arc::from(path),
             line,
             column,
-            source_line: None,
-            width: 0,
         },
         message,
-        help: Some(help),
-    }
+        Some(help),
+    )
 }

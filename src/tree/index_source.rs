@@ -34,23 +34,15 @@ use super::direct::{DirectDist, DirectError, DirectReference, DirectSource};
 use super::sdist::{self, BuildPolicy, SdistSource};
 use super::source::{Candidate, DistFile, Foresight, PackageSource, SourceError, Wanted};
 use crate::index::cache::{Answer, Cache};
-use crate::index::client::{Bytes, FetchError, IndexClient};
+use crate::index::client::{FetchError, IndexClient};
 use crate::index::filename;
-use crate::index::limits::{MAX_ARCHIVE_DOWNLOAD, MAX_METADATA};
 use crate::index::metadata::DistMetadata;
 use crate::index::page::{self, ProjectPage, VersionFilter};
-use crate::index::wheel::{self as wheel_metadata, WheelMetadataError};
-use crate::index::zip;
+use crate::index::wheel as wheel_metadata;
 use crate::index::IndexUrl;
 
 /// A package to work ahead on, and how to anticipate the resolver.
 type Prefetch = (Wanted, Arc<dyn Foresight>);
-
-/// The most a wheel's tail may be when it is asked for before knowing
-/// whether it is needed: a range read sends 64 KiB; a server that ignores
-/// ranges sends the whole wheel, which past this is asked for again only
-/// if the `.metadata` file turns out to be missing.
-const SPECULATIVE_TAIL: u64 = 8 * 1024 * 1024;
 
 /// How many packages the prefetch workers fetch at once.
 const PREFETCH_WORKERS: usize = 16;
@@ -364,103 +356,6 @@ fn fetch_error(err: &FetchError) -> SourceError {
     }
 }
 
-/// Why a wheel's core metadata could not be had.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MetadataFetchError {
-    #[error(transparent)]
-    Fetch(#[from] FetchError),
-    #[error(transparent)]
-    Wheel(#[from] WheelMetadataError),
-}
-
-/// The cached core metadata of the wheel at `url` with `hash`
-/// (`sha256:...`).
-pub fn cached_wheel_metadata(
-    cache: Option<&Cache>,
-    url: &str,
-    hash: Option<&str>,
-) -> Option<String> {
-    let path = cache?.wheel_metadata_path(url, hash?);
-    std::fs::read_to_string(path).ok()
-}
-
-/// The core metadata of the wheel at `url`, as [`cached_wheel_metadata`]
-/// has it, else its `.metadata` file, else `METADATA` read out of the wheel
-/// with range requests; what is read is cached. Offline, only the cache
-/// answers.
-pub fn read_wheel_metadata(
-    client: &IndexClient,
-    cache: Option<&Cache>,
-    url: &str,
-    filename: &str,
-    hash: Option<&str>,
-) -> Result<String, MetadataFetchError> {
-    if let Some(text) = cached_wheel_metadata(cache, url, hash) {
-        return Ok(text);
-    }
-    let cached_at = hash
-        .zip(cache)
-        .map(|(hash, cache)| cache.wheel_metadata_path(url, hash));
-    let mut fetch = |range: &str| -> Result<Bytes, String> {
-        client
-            // A server that ignores the range sends the whole wheel.
-            .fetch_bytes(url, Some(range), MAX_ARCHIVE_DOWNLOAD)
-            .map_err(|err| err.to_string())?
-            .ok_or_else(|| format!("{url} answered 404"))
-    };
-    // Most wheels on the reachable index have no `.metadata` file, and
-    // none says whether it has: the end of the wheel, where its directory
-    // is, is asked for at the same time rather than after a 404.
-    // A server that ignores ranges sends the whole wheel: that guess is
-    // bounded, so that it wastes little when the `.metadata` file exists.
-    let (from_index, tail) = std::thread::scope(|scope| {
-        let tail =
-            scope.spawn(|| client.fetch_bytes(url, Some(&zip::tail_range()), SPECULATIVE_TAIL));
-        let from_index = client.fetch_bytes(&format!("{url}.metadata"), None, MAX_METADATA);
-        (from_index, tail.join())
-    });
-    // The `.metadata` file was never advertised, so a server that refuses
-    // it (some answer 403 for what they do not have) has not said more
-    // than a 404 would.
-    let refused = |err: &FetchError| match err {
-        FetchError::Denied { .. } => true,
-        FetchError::Status { status, .. } => (400..500).contains(status),
-        _ => false,
-    };
-    let bytes = match from_index {
-        Ok(Some(found)) => found.body,
-        Err(err) if !refused(&err) => return Err(err.into()),
-        // No `.metadata` file: read METADATA out of the wheel itself.
-        Ok(None) | Err(_) => {
-            let tail = match tail {
-                Ok(Ok(Some(tail))) => Ok(tail),
-                // Past the guess's bound (the server ignored the range):
-                // again, with the bound of a whole wheel.
-                Ok(Err(FetchError::TooLarge { .. })) => fetch(&zip::tail_range()),
-                Ok(Ok(None)) => Err(format!("{url} answered 404")),
-                Ok(Err(err)) => Err(err.to_string()),
-                Err(_) => Err("the range read stopped unexpectedly".into()),
-            }
-            .map_err(|reason| WheelMetadataError {
-                wheel: filename.to_string(),
-                reason,
-            })?;
-            wheel_metadata::read_from_tail(filename, tail, &mut fetch)?.into_bytes()
-        }
-    };
-    let mut text = String::from_utf8_lossy(&bytes).into_owned();
-    // Only the headers matter; the description after the first empty line
-    // is often most of the file.
-    if let Some(end) = text.find("\n\n").or_else(|| text.find("\r\n\r\n")) {
-        text.truncate(end + 1);
-    }
-    if let (Some(path), Some(cache)) = (&cached_at, cache) {
-        // Not caching only costs the next run a request.
-        let _ = cache.write_atomically(path, text.as_bytes());
-    }
-    Ok(text)
-}
-
 impl PackageSource for IndexSource<'_> {
     fn versions(&self, name: &PackageName) -> Result<Vec<Version>, SourceError> {
         let project = self.project(name)?;
@@ -568,7 +463,7 @@ impl IndexSource<'_> {
         let Some(url) = &file.url else {
             return Ok(None);
         };
-        read_wheel_metadata(
+        wheel_metadata::read_metadata(
             self.client,
             self.cache.as_ref(),
             url,
@@ -577,8 +472,8 @@ impl IndexSource<'_> {
         )
         .map(Some)
         .map_err(|err| match err {
-            MetadataFetchError::Fetch(err) => fetch_error(&err),
-            MetadataFetchError::Wheel(err) => SourceError::Index(err.to_string()),
+            wheel_metadata::MetadataFetchError::Fetch(err) => fetch_error(&err),
+            wheel_metadata::MetadataFetchError::Wheel(err) => SourceError::Index(err.to_string()),
         })
     }
 }

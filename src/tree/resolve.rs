@@ -176,24 +176,6 @@ impl LockError {
     }
 }
 
-/// The exact pins (`==v`, `===v`) of an existing requirements lockfile, to
-/// pass as [`ResolveOptions::preferences`].
-pub fn locked_versions(lockfile: &RequirementSet) -> BTreeMap<PackageName, Version> {
-    lockfile
-        .requirements
-        .iter()
-        .filter_map(|requirement| {
-            let name = requirement.name.clone()?;
-            match requirement.specifier.iter().collect::<Vec<_>>().as_slice() {
-                [pin] if matches!(pin.operator(), Operator::Equal | Operator::ExactEqual) => {
-                    Some((name, pin.version().clone()))
-                }
-                _ => None,
-            }
-        })
-        .collect()
-}
-
 /// Resolve `requirements` (`-c` entries limit versions and add nothing) for
 /// the target, with the compat database's verified rules as
 /// constraints.
