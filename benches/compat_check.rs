@@ -4,6 +4,9 @@
 //!
 //! Run with `cargo bench --bench compat_check`; figures go to BENCHMARKS.md.
 
+// A benchmark reports on stdout.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};

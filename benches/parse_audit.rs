@@ -4,6 +4,9 @@
 //!
 //! Run with `cargo bench --bench parse_audit`; figures go to BENCHMARKS.md.
 
+// A benchmark reports on stdout.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -12,4 +12,6 @@ pub mod report;
 pub mod requirements;
 pub mod select;
 pub mod target;
+#[doc(hidden)]
+pub mod testing;
 pub mod tree;

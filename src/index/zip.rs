@@ -261,43 +261,10 @@ impl Archive {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     /// A zip of one deflated entry `name` holding `data`.
     fn deflated(name: &str, data: &[u8]) -> Vec<u8> {
-        let mut encoder =
-            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-        encoder.write_all(data).expect("deflate");
-        let packed = encoder.finish().expect("deflate");
-        let (packed_size, size) = (packed.len() as u32, data.len() as u32);
-        let mut body = Vec::new();
-        body.extend(LOCAL_HEADER.to_le_bytes());
-        body.extend([20, 0, 0, 0, 8, 0, 0, 0, 0, 0]);
-        body.extend(0u32.to_le_bytes()); // crc, unchecked by the reader
-        body.extend(packed_size.to_le_bytes());
-        body.extend(size.to_le_bytes());
-        body.extend((name.len() as u16).to_le_bytes());
-        body.extend(0u16.to_le_bytes());
-        body.extend(name.as_bytes());
-        body.extend(&packed);
-        let start = body.len() as u32;
-        let mut directory = Vec::new();
-        directory.extend(DIRECTORY_ENTRY.to_le_bytes());
-        directory.extend([20, 0, 20, 0, 0, 0, 8, 0, 0, 0, 0, 0]);
-        directory.extend(0u32.to_le_bytes());
-        directory.extend(packed_size.to_le_bytes());
-        directory.extend(size.to_le_bytes());
-        directory.extend((name.len() as u16).to_le_bytes());
-        directory.extend([0; 12]);
-        directory.extend(0u32.to_le_bytes());
-        directory.extend(name.as_bytes());
-        body.extend(&directory);
-        body.extend(END_OF_DIRECTORY.to_le_bytes());
-        body.extend([0, 0, 0, 0, 1, 0, 1, 0]);
-        body.extend((directory.len() as u32).to_le_bytes());
-        body.extend(start.to_le_bytes());
-        body.extend([0, 0]);
-        body
+        crate::testing::zip::zip(&[(name, data)], crate::testing::zip::Method::Deflated)
     }
 
     #[test]

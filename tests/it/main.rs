@@ -1,0 +1,20 @@
+//! reqlock's integration tests, in one binary: the real `reqlock` run
+//! against fixture files and loopback indexes, the resolver against
+//! in-memory sources, the parser against pip's own and against a fuzzer,
+//! and the architecture's own rules.
+
+// A test says on stderr why it skipped what it could not run.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod architecture;
+mod audit_deep;
+mod cli;
+mod common;
+mod compat;
+mod fuzz_parser;
+mod index;
+mod lock;
+mod lock_direct;
+mod lock_index;
+mod lock_sdist;
+mod pip_differential;
