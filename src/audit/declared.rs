@@ -164,12 +164,8 @@ pub fn pinned_metadata(
             .find(|file| {
                 file.filename.ends_with(".whl") && resolved.files.contains(&file.filename)
             });
-        if let Some(wheel) = wheel {
-            let hash = wheel
-                .hashes
-                .get("sha256")
-                .map(|digest| format!("sha256:{digest}"));
-            wanted.push((index, wheel.url.clone(), wheel.filename.clone(), hash));
+        if let Some((wheel, url)) = wheel.and_then(|wheel| Some((wheel, wheel.url.clone()?))) {
+            wanted.push((index, url, wheel.filename.clone(), wheel.sha256()));
         }
     }
     // Cached metadata is read first, shared out over the cores; only misses

@@ -48,7 +48,8 @@ fn file_entry(text: &mut String, table: &str, file: &DistFile) {
     if let Some(url) = &file.url {
         let _ = writeln!(text, "url = {}", quoted(&crate::redact::text(url)));
     }
-    let _ = writeln!(text, "hashes = {}", hash_table(&file.hashes));
+    let hashes: Vec<String> = file.sha256().into_iter().collect();
+    let _ = writeln!(text, "hashes = {}", hash_table(&hashes));
 }
 
 /// `[packages.archive]` or `[packages.directory]` of a direct reference;

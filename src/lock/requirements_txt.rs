@@ -6,6 +6,7 @@ use std::io::{self, Write as _};
 use std::path::Path;
 
 use crate::index::discovery::{IndexConfig, UrlSource};
+use crate::index::page::DistFile;
 use crate::requirements::requirement::is_url;
 use crate::requirements::InstallOptions;
 use crate::tree::resolve::{LockedPackage, Resolution};
@@ -46,15 +47,15 @@ pub(crate) fn header_lines(command: &str) -> Vec<String> {
 
 /// The sorted, distinct hashes of a release's files, or of a direct
 /// reference's archive.
-pub(crate) fn release_hashes(package: &LockedPackage) -> Vec<&str> {
+pub(crate) fn release_hashes(package: &LockedPackage) -> Vec<String> {
     let direct = package
         .direct
         .as_ref()
-        .and_then(|direct| direct.hash.as_deref());
-    let mut hashes: Vec<&str> = package
+        .and_then(|direct| direct.hash.clone());
+    let mut hashes: Vec<String> = package
         .files
         .iter()
-        .flat_map(|file| file.hashes.iter().map(String::as_str))
+        .filter_map(DistFile::sha256)
         .chain(direct)
         .collect();
     hashes.sort_unstable();

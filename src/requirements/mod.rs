@@ -26,7 +26,6 @@ use pep508_rs::{ExtraName, MarkerTree, PackageName};
 
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use options::{OptionKind, ParsedOption};
-use requirement::RequirementSpec;
 use source::{DecodeError, LogicalLine, SourceText};
 
 /// One requirement (or constraint) as pip would collect it.
@@ -53,17 +52,19 @@ pub struct Requirement {
 }
 
 impl Requirement {
-    fn new(spec: RequirementSpec, constraint: bool, origin: Location) -> Requirement {
+    /// A requirement at `origin` that says nothing yet: what the parser
+    /// fills in.
+    fn at(origin: Location) -> Requirement {
         Requirement {
-            name: spec.name,
-            display_name: spec.display_name,
-            specifier: spec.specifier,
-            extras: spec.extras,
-            marker: spec.marker,
-            parsed_marker: spec.parsed_marker,
-            url: spec.url,
-            editable: spec.editable,
-            constraint,
+            name: None,
+            display_name: None,
+            specifier: VersionSpecifiers::empty(),
+            extras: Vec::new(),
+            marker: None,
+            parsed_marker: MarkerTree::TRUE,
+            url: None,
+            editable: false,
+            constraint: false,
             hashes: Vec::new(),
             config_settings: Vec::new(),
             global_options: Vec::new(),
@@ -401,6 +402,12 @@ impl<'a> Parser<'a> {
             .collect();
 
         if !args.is_empty() || !editables.is_empty() {
+            let start = if args.is_empty() {
+                editables[0].span.start
+            } else {
+                args.start
+            };
+            let origin = context.origin(start);
             let spec = if !args.is_empty() {
                 for option in &editables {
                     self.warn(
@@ -409,14 +416,18 @@ impl<'a> Parser<'a> {
                         "pip ignores `-e` on a line that already has a requirement".into(),
                     );
                 }
-                requirement::parse_requirement(&text[args.clone()], &self.settings.working_dir)
-                    .map_err(|err| {
-                        (
-                            err.span.start + args.start..err.span.end + args.start,
-                            err.message,
-                            err.help,
-                        )
-                    })
+                requirement::parse_requirement(
+                    &text[args.clone()],
+                    &self.settings.working_dir,
+                    origin,
+                )
+                .map_err(|err| {
+                    (
+                        err.span.start + args.start..err.span.end + args.start,
+                        err.message,
+                        err.help,
+                    )
+                })
             } else {
                 let first = editables[0];
                 for extra in &editables[1..] {
@@ -427,7 +438,7 @@ impl<'a> Parser<'a> {
                     );
                 }
                 let value = first.value.as_deref().unwrap_or_default();
-                requirement::parse_editable(value, &self.settings.working_dir)
+                requirement::parse_editable(value, &self.settings.working_dir, origin)
                     .map_err(|err| (first.span.clone(), err.message, err.help))
             };
             let spec = match spec {
@@ -438,12 +449,8 @@ impl<'a> Parser<'a> {
                     return;
                 }
             };
-            let start = if args.is_empty() {
-                editables[0].span.start
-            } else {
-                args.start
-            };
-            let mut requirement = Requirement::new(spec, constraint, context.origin(start));
+            let mut requirement = spec;
+            requirement.constraint = constraint;
             requirement.ignored_rules = ignored_rules;
             for option in &parsed.options {
                 let value = option.value.clone().unwrap_or_default();

@@ -7,25 +7,10 @@ use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
 
-use pep508_rs::pep440_rs::VersionSpecifiers;
-use pep508_rs::{ExtraName, MarkerTree, PackageName, VerbatimUrl, VersionOrUrl};
+use pep508_rs::{ExtraName, MarkerTree, VerbatimUrl, VersionOrUrl};
 
-/// What a requirement string means, before its origin is attached.
-#[derive(Debug, Clone)]
-pub struct RequirementSpec {
-    /// Normalized (PEP 503) name; `None` for a nameless path or URL.
-    pub name: Option<PackageName>,
-    /// The name as written, for display.
-    pub display_name: Option<String>,
-    pub specifier: VersionSpecifiers,
-    pub extras: Vec<ExtraName>,
-    /// The marker as written (trimmed); `parsed_marker` is what it means.
-    pub marker: Option<String>,
-    pub parsed_marker: MarkerTree,
-    /// The URL or path as written, for direct references and editables.
-    pub url: Option<String>,
-    pub editable: bool,
-}
+use super::Requirement;
+use crate::diagnostic::Location;
 
 /// An invalid requirement string, with the byte range it concerns within it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +162,8 @@ fn wheel_name_version(url: &str) -> Option<(String, String)> {
 pub fn parse_requirement(
     text: &str,
     working_dir: &Path,
-) -> Result<RequirementSpec, RequirementError> {
+    origin: Location,
+) -> Result<Requirement, RequirementError> {
     let marker_separator = if is_url(text) { "; " } else { ";" };
     let (requirement, marker_text, marker_offset) = match text.find(marker_separator) {
         Some(index) => (
@@ -233,15 +219,11 @@ pub fn parse_requirement(
         }
     };
 
-    let mut spec = RequirementSpec {
-        name: None,
-        display_name: None,
-        specifier: VersionSpecifiers::empty(),
-        extras: Vec::new(),
+    let mut spec = Requirement {
         marker,
         parsed_marker,
         url: url.clone(),
-        editable: false,
+        ..Requirement::at(origin)
     };
     if let Some(extras) = path_extras {
         spec.extras = parse_extras(extras).map_err(|message| RequirementError {
@@ -430,18 +412,16 @@ fn shift(base: usize, start: usize, len: usize, input: &str) -> Range<usize> {
 
 /// Interpret the value of `-e`/`--editable` the way pip's `parse_editable`
 /// does: a local directory, or a VCS URL with an `#egg=` name.
-pub fn parse_editable(text: &str, working_dir: &Path) -> Result<RequirementSpec, RequirementError> {
+pub fn parse_editable(
+    text: &str,
+    working_dir: &Path,
+    origin: Location,
+) -> Result<Requirement, RequirementError> {
     let (without_extras, extras) = strip_extras(text);
     let whole = 0..text.len();
-    let mut spec = RequirementSpec {
-        name: None,
-        display_name: None,
-        specifier: VersionSpecifiers::empty(),
-        extras: Vec::new(),
-        marker: None,
-        parsed_marker: MarkerTree::TRUE,
-        url: None,
+    let mut spec = Requirement {
         editable: true,
+        ..Requirement::at(origin)
     };
     let is_local_dir = working_dir.join(without_extras).is_dir();
     if is_local_dir || without_extras.to_ascii_lowercase().starts_with("file:") {
@@ -485,7 +465,7 @@ pub fn parse_editable(text: &str, working_dir: &Path) -> Result<RequirementSpec,
 }
 
 fn set_editable_name(
-    spec: &mut RequirementSpec,
+    spec: &mut Requirement,
     name: &str,
     whole: &Range<usize>,
 ) -> Result<(), RequirementError> {
@@ -507,8 +487,13 @@ fn set_editable_name(
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> RequirementSpec {
-        parse_requirement(text, Path::new("/nonexistent-dir")).unwrap()
+    fn here() -> Location {
+        Location::file(Path::new("requirements.txt"))
+    }
+
+    fn parse(text: &str) -> Requirement {
+        let origin = Location::file(Path::new("requirements.txt"));
+        parse_requirement(text, Path::new("/nonexistent-dir"), origin).unwrap()
     }
 
     #[test]
@@ -550,23 +535,29 @@ mod tests {
             Some("https://example.invalid/pkg.tar.gz")
         );
         assert!(spec.marker.is_some());
-        assert!(parse_requirement("pkg @ ./local", Path::new("/")).is_err());
+        assert!(parse_requirement("pkg @ ./local", Path::new("/"), here()).is_err());
     }
 
     #[test]
     fn single_equals_gets_a_hint() {
-        let err = parse_requirement("foo=1.0", Path::new("/")).unwrap_err();
+        let err = parse_requirement("foo=1.0", Path::new("/"), here()).unwrap_err();
         assert!(err.help.unwrap().contains("did you mean `==`"));
     }
 
     #[test]
     fn editables_need_a_vcs_url_with_a_name_or_a_directory() {
-        let spec =
-            parse_editable("git+https://example.invalid/r.git#egg=r", Path::new("/")).unwrap();
+        let spec = parse_editable(
+            "git+https://example.invalid/r.git#egg=r",
+            Path::new("/"),
+            here(),
+        )
+        .unwrap();
         assert_eq!(spec.name.unwrap().as_ref(), "r");
-        assert!(parse_editable("git+https://example.invalid/r.git", Path::new("/")).is_err());
-        assert!(parse_editable("nowhere-dir", Path::new("/nonexistent-dir")).is_err());
-        let spec = parse_editable(".[dev]", Path::new("/")).unwrap();
+        assert!(
+            parse_editable("git+https://example.invalid/r.git", Path::new("/"), here()).is_err()
+        );
+        assert!(parse_editable("nowhere-dir", Path::new("/nonexistent-dir"), here()).is_err());
+        let spec = parse_editable(".[dev]", Path::new("/"), here()).unwrap();
         assert!(spec.name.is_none());
         assert_eq!(spec.extras[0].as_ref(), "dev");
     }

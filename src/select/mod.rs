@@ -453,7 +453,7 @@ mod tests {
     fn file(filename: &str) -> DistFile {
         DistFile {
             filename: filename.to_string(),
-            url: format!("http://127.0.0.1:1/files/{filename}"),
+            url: Some(format!("http://127.0.0.1:1/files/{filename}")),
             hashes: Default::default(),
             requires_python: None,
             yanked: None,

@@ -94,11 +94,16 @@ impl InMemorySource {
                     .files
                     .into_iter()
                     .map(|file| DistFile {
-                        filename: file.filename,
                         url: file.url,
-                        hashes: file.hashes,
+                        hashes: file
+                            .hashes
+                            .iter()
+                            .filter_map(|hash| hash.split_once(':'))
+                            .map(|(algorithm, digest)| (algorithm.to_string(), digest.to_string()))
+                            .collect(),
                         upload_time: file.upload_time,
                         size: file.size,
+                        ..DistFile::named(&file.filename)
                     })
                     .collect(),
                 index: release

@@ -468,7 +468,7 @@ impl IndexSource<'_> {
             self.cache.as_ref(),
             url,
             &file.filename,
-            file.hashes.first().map(String::as_str),
+            file.sha256().as_deref(),
         )
         .map(Some)
         .map_err(|err| match err {
@@ -520,24 +520,7 @@ fn candidate(version: Version, files: &[page::DistFile], location: &str) -> Cand
         version,
         yanked,
         requires_python,
-        files: files
-            .iter()
-            .map(|file| DistFile {
-                filename: file.filename.clone(),
-                url: Some(file.url.clone()),
-                hashes: file
-                    .hashes
-                    .iter()
-                    .filter(|(algorithm, _)| algorithm.as_str() == "sha256")
-                    // pip compares with lowercase hex digests.
-                    .map(|(algorithm, digest)| {
-                        format!("{algorithm}:{}", digest.to_ascii_lowercase())
-                    })
-                    .collect(),
-                upload_time: file.upload_time.clone(),
-                size: file.size,
-            })
-            .collect(),
+        files: files.to_vec(),
         index: location.to_string(),
     }
 }

@@ -12,25 +12,7 @@ use super::range::VersionRange;
 use super::sdist::SdistError;
 use crate::index::metadata::{DistMetadata, MetadataError};
 
-/// One file of a release.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DistFile {
-    pub filename: String,
-    /// Where to download it, when known.
-    pub url: Option<String>,
-    /// `algorithm:hex`, e.g. `sha256:4f2b...`.
-    pub hashes: Vec<String>,
-    /// RFC 3339, as the index reports it.
-    pub upload_time: Option<String>,
-    /// Bytes, when the index says.
-    pub size: Option<u64>,
-}
-
-impl DistFile {
-    pub fn is_wheel(&self) -> bool {
-        self.filename.to_ascii_lowercase().ends_with(".whl")
-    }
-}
+pub use crate::index::page::DistFile;
 
 /// One release of a package on one index.
 #[derive(Debug, Clone, PartialEq)]

@@ -579,7 +579,7 @@ fn requirements_lockfile_snapshot_and_round_trip() {
             let mut hashes: Vec<String> = package
                 .files
                 .iter()
-                .flat_map(|file| file.hashes.clone())
+                .filter_map(|file| file.sha256())
                 .collect();
             hashes.sort();
             (
@@ -654,7 +654,9 @@ fn pylock_snapshot_and_round_trip() {
             .find(|package| package.name.as_ref() == "torch")
             .expect("torch")
             .files[0]
-            .hashes
+            .sha256()
+            .into_iter()
+            .collect::<Vec<_>>()
     );
 }
 

@@ -323,7 +323,7 @@ impl From<StoredFile> for DistFile {
         ) = stored;
         DistFile {
             filename,
-            url,
+            url: Some(url),
             hashes,
             requires_python,
             yanked,
@@ -465,7 +465,7 @@ mod tests {
     fn file(filename: &str) -> DistFile {
         DistFile {
             filename: filename.into(),
-            url: format!("http://127.0.0.1:9/files/{filename}"),
+            url: Some(format!("http://127.0.0.1:9/files/{filename}")),
             hashes: BTreeMap::new(),
             requires_python: None,
             yanked: None,

@@ -606,7 +606,7 @@ fn local_find_links(path: &Path) -> std::io::Result<ProjectPage> {
             };
             files.push(DistFile {
                 filename: entry.file_name().to_string_lossy().into_owned(),
-                url: url.to_string(),
+                url: Some(url.to_string()),
                 hashes: Default::default(),
                 requires_python: None,
                 yanked: None,
@@ -662,6 +662,9 @@ mod tests {
         std::fs::write(dir.path().join("demo-1.0-py3-none-any.whl"), b"").unwrap();
         let page = local_find_links(dir.path()).unwrap();
         assert_eq!(page.files.len(), 1);
-        assert!(page.files[0].url.starts_with("file:///"));
+        assert!(page.files[0]
+            .url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("file:///")));
     }
 }

@@ -41,7 +41,7 @@ pub fn parse_html(body: &str, base: &Url) -> ProjectPage {
                     .is_some_and(|value| value != "false"),
                 size: None,
                 upload_time: None,
-                url: without_fragment(url),
+                url: Some(without_fragment(url)),
             })
         })
         .collect();

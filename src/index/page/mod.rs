@@ -15,16 +15,22 @@ use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifiers};
 use reqwest::Url;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
-mod html;
-#[allow(unused_imports)]
-pub use html::parse_html;
 
-/// One downloadable file of a project.
+mod html;
+mod url;
+
+pub use html::parse_html;
+use url::{absolute, resolve, without_fragment};
+
+/// One file of a release: as an index page lists it, as the resolver
+/// considers it, as a lockfile records it. The one representation of its
+/// hashes is the page's: algorithm → hex digest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DistFile {
     pub filename: String,
-    /// Absolute, and never with credentials.
-    pub url: String,
+    /// Absolute, and never with credentials; `None` only for a file known
+    /// by its name alone (a lockfile entry without a URL, a test fixture).
+    pub url: Option<String>,
     /// Algorithm → hex digest.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub hashes: BTreeMap<String, String>,
@@ -130,11 +136,38 @@ pub struct FileView<'a> {
     pub upload_time: Option<Cow<'a, str>>,
 }
 
+impl DistFile {
+    /// A file known by name only: no URL, no hash, nothing else.
+    pub fn named(filename: &str) -> DistFile {
+        DistFile {
+            filename: filename.to_string(),
+            url: None,
+            hashes: BTreeMap::new(),
+            requires_python: None,
+            yanked: None,
+            core_metadata: false,
+            size: None,
+            upload_time: None,
+        }
+    }
+
+    pub fn is_wheel(&self) -> bool {
+        self.filename.to_ascii_lowercase().ends_with(".whl")
+    }
+
+    /// `sha256:<hex>`, lowercase as pip compares it, when the file has one.
+    pub fn sha256(&self) -> Option<String> {
+        self.hashes
+            .get("sha256")
+            .map(|digest| format!("sha256:{}", digest.to_ascii_lowercase()))
+    }
+}
+
 impl FileView<'_> {
     pub fn to_dist_file(&self) -> DistFile {
         DistFile {
             filename: self.filename.clone().into_owned(),
-            url: self.url.clone().into_owned(),
+            url: Some(self.url.clone().into_owned()),
             hashes: self
                 .hashes
                 .iter()
@@ -153,7 +186,7 @@ impl<'a> From<&'a DistFile> for FileView<'a> {
     fn from(file: &'a DistFile) -> FileView<'a> {
         FileView {
             filename: Cow::Borrowed(&file.filename),
-            url: Cow::Borrowed(&file.url),
+            url: Cow::Borrowed(file.url.as_deref().unwrap_or_default()),
             hashes: file
                 .hashes
                 .iter()
@@ -381,134 +414,6 @@ impl<'de, F: FnMut(FileView<'de>)> Visitor<'de> for FilesSeed<'_, F> {
     }
 }
 
-fn absolute(base: &Url, href: &str) -> Option<Url> {
-    base.join(href).ok()
-}
-
-/// `href` made absolute against `base`, without its fragment. An index's
-/// file URLs are usually absolute already and written as the URL parser
-/// would write them; those are only checked, not parsed and rebuilt.
-fn resolve<'a>(base: &Url, href: Cow<'a, str>) -> Option<Cow<'a, str>> {
-    let end = href.find('#').unwrap_or(href.len());
-    if is_normalized_absolute(&href[..end]) {
-        return Some(match href {
-            Cow::Borrowed(text) => Cow::Borrowed(&text[..end]),
-            Cow::Owned(mut text) => {
-                text.truncate(end);
-                Cow::Owned(text)
-            }
-        });
-    }
-    absolute(base, &href).map(|url| Cow::Owned(without_fragment(url)))
-}
-
-/// Whether the URL parser would give `url` back unchanged: an http(s) URL
-/// with a plain lower-case host name (no port, credentials, IP address or
-/// international name), and a path without dot segments, query or any
-/// character it would escape. Anything else takes the parser's path. This
-/// runs for every file of every page, so it is one pass over the bytes.
-fn is_normalized_absolute(url: &str) -> bool {
-    let Some(rest) = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-    else {
-        return false;
-    };
-    let Some(slash) = rest.find('/') else {
-        return false;
-    };
-    let (host, path) = rest.split_at(slash);
-    is_plain_host(host) && is_plain_path(path.as_bytes())
-}
-
-fn is_plain_host(host: &str) -> bool {
-    !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
-        && host.split('.').all(|label| !label.is_empty() && !label.starts_with("xn--"))
-        // A last label that starts with a digit makes an IPv4 address,
-        // which the parser rewrites (`1.2.3` is `1.2.0.3`).
-        && host
-            .rsplit('.')
-            .next()
-            .is_some_and(|last| !last.starts_with(|c: char| c.is_ascii_digit()))
-}
-
-/// Whether a segment of `path` starts with a dot (`/.`).
-fn contains_dot_segment_start(path: &[u8]) -> bool {
-    path.windows(2).any(|pair| pair == b"/.")
-}
-
-/// Bytes a path keeps as they are (besides `%` with two hex digits).
-const PLAIN_PATH: [bool; 256] = {
-    let mut plain = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        plain[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'@'
-                    | b'/'
-            );
-        b += 1;
-    }
-    plain
-};
-
-/// `path` starts with `/`.
-fn is_plain_path(path: &[u8]) -> bool {
-    // Most paths have neither escapes nor segments that start with a dot:
-    // a branch-free look at each byte settles those.
-    if path.iter().all(|&b| PLAIN_PATH[usize::from(b)]) && !contains_dot_segment_start(path) {
-        return true;
-    }
-    let mut at = 0;
-    while at < path.len() {
-        match path[at] {
-            // `%2e` is a dot to the parser, so it could make a dot segment.
-            b'%' => match path.get(at + 1..at + 3) {
-                Some([high, low])
-                    if high.is_ascii_hexdigit()
-                        && low.is_ascii_hexdigit()
-                        && !(*high == b'2' && low.eq_ignore_ascii_case(&b'e')) =>
-                {
-                    at += 3
-                }
-                _ => return false,
-            },
-            b'.' if at > 0 && path[at - 1] == b'/' => {
-                let end = path[at..]
-                    .iter()
-                    .position(|&b| b == b'/')
-                    .map_or(path.len(), |i| at + i);
-                if matches!(&path[at..end], b"." | b"..") {
-                    return false;
-                }
-                at += 1;
-            }
-            b if PLAIN_PATH[usize::from(b)] => at += 1,
-            _ => return false,
-        }
-    }
-    true
-}
-
 /// Parse a PEP 691 JSON page fetched from `base` (used for relative URLs),
 /// handing each file to `each` as it is read.
 pub fn parse_json<'a>(
@@ -524,11 +429,6 @@ pub fn parse_json<'a>(
     .deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok(())
-}
-
-fn without_fragment(mut url: Url) -> String {
-    url.set_fragment(None);
-    url.to_string()
 }
 
 /// Whether `specifiers` is one `==` pin (no wildcard, no epoch) whose major
@@ -575,6 +475,7 @@ pub fn normalized_version(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::html::decode_entities;
+    use super::url::is_normalized_absolute;
     use super::*;
 
     fn base() -> Url {
@@ -657,7 +558,10 @@ mod tests {
             {"filename":"demo-1.1-py3-none-any.whl","url":"https://files.invalid/demo-1.1-py3-none-any.whl",
              "hashes":{},"yanked":false,"dist-info-metadata":true}],"versions":["1.0","1.1"]}"#;
         let files = json_files(body).unwrap();
-        assert_eq!(files[0].url, "http://127.0.0.1:1/files/demo-1.0.tar.gz");
+        assert_eq!(
+            files[0].url.as_deref().unwrap_or_default(),
+            "http://127.0.0.1:1/files/demo-1.0.tar.gz"
+        );
         assert_eq!(files[0].hashes["sha256"], "ab");
         assert_eq!(files[0].yanked.as_deref(), Some("broken"));
         assert_eq!(files[0].requires_python.as_deref(), Some(">=3.8"));
@@ -669,7 +573,7 @@ mod tests {
         assert!(files[0].core_metadata && files[1].core_metadata);
         assert_eq!(files[1].yanked, None);
         assert_eq!(
-            files[1].url,
+            files[1].url.as_deref().unwrap_or_default(),
             "https://files.invalid/demo-1.1-py3-none-any.whl"
         );
         assert!(json_files(b"{\"files\": [").is_err());
@@ -691,14 +595,20 @@ mod tests {
              "yanked":null}]}"#;
         let files = json_files(body).unwrap();
         assert_eq!(files.len(), 2, "a URL that does not resolve is skipped");
-        assert_eq!(files[0].url, "https://files.invalid/a/demo-1.0.tar.gz");
+        assert_eq!(
+            files[0].url.as_deref().unwrap_or_default(),
+            "https://files.invalid/a/demo-1.0.tar.gz"
+        );
         assert_eq!(files[0].hashes["sha256"], "ab");
         assert_eq!(files[0].requires_python.as_deref(), Some(">=3.8"));
         assert_eq!(files[0].yanked.as_deref(), Some("reason with \"quotes\""));
         assert!(!files[0].core_metadata);
         assert_eq!(files[0].upload_time, None);
         // Not in the parser's own form: parsed, so it comes out normalized.
-        assert_eq!(files[1].url, "https://files.invalid/a/demo-1.1.tar.gz");
+        assert_eq!(
+            files[1].url.as_deref().unwrap_or_default(),
+            "https://files.invalid/a/demo-1.1.tar.gz"
+        );
         assert_eq!(files[1].yanked.as_deref(), Some(""));
         assert_eq!(files[1].requires_python, None);
         assert!(files[1].core_metadata);
@@ -764,7 +674,7 @@ mod tests {
         assert_eq!(page.files[0].yanked.as_deref(), Some(""));
         assert_eq!(page.files[1].filename, "demo-2.0+cpu-py3-none-any.whl");
         assert_eq!(
-            page.files[1].url,
+            page.files[1].url.as_deref().unwrap_or_default(),
             "http://127.0.0.1:1/simple/demo/demo-2.0%2Bcpu-py3-none-any.whl"
         );
         assert!(page.files[1].core_metadata);

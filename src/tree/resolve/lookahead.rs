@@ -116,11 +116,14 @@ pub(super) fn direct_candidate(direct: &DirectDist) -> Candidate {
         .reference
         .archive_filename()
         .map(|filename| DistFile {
-            filename,
             url: direct.reference.remote_url().map(str::to_string),
-            hashes: direct.hash.iter().cloned().collect(),
-            upload_time: None,
-            size: None,
+            hashes: direct
+                .hash
+                .iter()
+                .filter_map(|hash| hash.split_once(':'))
+                .map(|(algorithm, digest)| (algorithm.to_string(), digest.to_string()))
+                .collect(),
+            ..DistFile::named(&filename)
         })
         .into_iter()
         .collect();

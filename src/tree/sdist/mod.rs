@@ -251,11 +251,7 @@ pub fn read_metadata(
     file: &DistFile,
 ) -> Result<String, SdistError> {
     let filename = file.filename.clone();
-    let index_hash = file
-        .hashes
-        .iter()
-        .find(|hash| hash.starts_with("sha256:"))
-        .map(|hash| hash.to_ascii_lowercase());
+    let index_hash = file.sha256();
     if let Some(text) = index_hash
         .as_deref()
         .and_then(|hash| cached(source.cache, hash))
@@ -642,11 +638,8 @@ mod tests {
     #[test]
     fn prefers_a_tar_gz_and_names_an_unsupported_sdist() {
         let file = |filename: &str| DistFile {
-            filename: filename.into(),
             url: Some(format!("http://127.0.0.1:9/{filename}")),
-            hashes: Vec::new(),
-            upload_time: None,
-            size: None,
+            ..DistFile::named(filename)
         };
         let files = [
             file("demo-1.0-py3-none-any.whl"),
