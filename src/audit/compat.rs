@@ -292,14 +292,14 @@ fn families(
     }
 }
 
-/// The index URL a label's builds come from, for help lines.
+/// Where a label's builds come from, for help lines.
 fn label_index(variants: &BuildVariants, label: &str) -> String {
     variants
-        .index
+        .index_path
         .as_deref()
         .map(|template| {
             format!(
-                " from --extra-index-url {}",
+                " from the `{}` folder of its project's index (add it with --extra-index-url)",
                 template.replace("{label}", label)
             )
         })

@@ -9,15 +9,16 @@ use crate::requirements::Requirement;
 use crate::select::Problem;
 use crate::target::Target;
 
-/// The index a PyTorch local label (`+cu121`, `+cpu`, `+rocm5.6`) comes
-/// from; other labels have no well-known home.
-fn pytorch_index_for(local: &str) -> Option<String> {
+/// The folder of the PyTorch index that a PyTorch local label (`+cu121`,
+/// `+cpu`, `+rocm5.6`) comes from; other labels have no well-known home.
+/// A folder, not a URL: which index serves it is the user's configuration.
+fn pytorch_folder_for(local: &str) -> Option<String> {
     let known = local == "cpu"
         || local
             .strip_prefix("cu")
             .is_some_and(|digits| !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
         || local.starts_with("rocm");
-    known.then(|| format!("https://download.pytorch.org/whl/{local}"))
+    known.then(|| format!("/whl/{local}"))
 }
 
 fn list(versions: &[Version]) -> String {
@@ -82,8 +83,8 @@ pub(super) fn finding(requirement: &Requirement, problem: &Problem, target: &Tar
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(".");
-            let help = match pytorch_index_for(&local) {
-                Some(url) => format!("`+{local}` builds come from the PyTorch index: add `--extra-index-url {url}`"),
+            let help = match pytorch_folder_for(&local) {
+                Some(folder) => format!("`+{local}` builds come from the `{folder}` folder of the PyTorch index: add it with `--extra-index-url URL`"),
                 None => format!("add the index that serves `+{local}` builds with `--extra-index-url URL`"),
             };
             (

@@ -172,7 +172,7 @@ fn every_index_rule_on_one_file() {
     );
     assert!(text(5).starts_with("\"error\""), "{}", text(5));
     assert!(
-        text(6).contains("--extra-index-url https://download.pytorch.org/whl/cu121"),
+        text(6).contains("`/whl/cu121` folder of the PyTorch index"),
         "{}",
         text(6)
     );
