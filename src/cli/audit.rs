@@ -114,7 +114,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Status, Error> {
             report::stdout_wants_color(),
         ))?,
         AuditFormat::Sarif => write_stdout(&report::sarif::audit_document(&report))?,
-        AuditFormat::Github => write_stdout(&report::sarif::github_annotations(&report))?,
+        AuditFormat::Github => write_stdout(&report::github::annotations(&report))?,
     }
     print_summary(&report, &set);
     if report

@@ -1,7 +1,9 @@
-//! Renderers: tables for people, JSON for machines. Renderers only format;
-//! they never decide what is a finding.
+//! Renderers of the one [`crate::audit::Report`]: tables for people, JSON
+//! and SARIF for machines, workflow commands for GitHub. Renderers only
+//! format; they never decide what is a finding.
 
 pub mod db;
+pub mod github;
 pub mod json;
 pub mod sarif;
 pub mod table;
