@@ -7,12 +7,12 @@ use rustc_hash::FxHashMap;
 
 use super::{
     finding, located, overlaps, pinned_version, Code, Finding, Online, PinnedMetadata, Severity,
-    Unavailable,
+    Unavailable, Unread,
 };
 use crate::index::cache::{Answer, Cache};
 use crate::index::client::{FetchError, Fetched, IndexClient};
 use crate::index::wheel::MetadataFetchError;
-use crate::requirements::RequirementSet;
+use crate::requirements::{Requirement, RequirementSet};
 use crate::select::Resolution;
 
 /// `declared-conflict`: what `pip check` finds only after installing. A pin
@@ -26,27 +26,8 @@ pub(super) fn conflicts(
 ) -> Vec<(usize, Finding)> {
     let mut found = Vec::new();
     for unavailable in &online.pinned.unavailable {
-        let index = &unavailable.index;
-        let requirement = &set.requirements[*index];
-        if matches!(
-            unavailable.error,
-            MetadataFetchError::Fetch(FetchError::NotCached { .. })
-        ) {
-            found.push((
-                *index,
-                finding(
-                    Code::NotResolvedOffline,
-                    Severity::Info,
-                    requirement,
-                    format!(
-                        "the dependencies of `{}{}` were not checked: its metadata is not cached",
-                        requirement.label(),
-                        requirement.specifier
-                    ),
-                    "run once without --offline to cache it".into(),
-                ),
-            ));
-        }
+        let index = unavailable.index;
+        found.push((index, unchecked(&set.requirements[index], unavailable)));
     }
     let mut requiring: Vec<(&usize, &Vec<String>)> = online.pinned.requires_dist.iter().collect();
     requiring.sort_by_key(|(index, _)| **index);
@@ -120,6 +101,45 @@ pub(super) fn conflicts(
     found
 }
 
+/// The finding for a pin whose `Requires-Dist` could not be read: the
+/// check did not run for it, and the report says so.
+fn unchecked(requirement: &Requirement, unavailable: &Unavailable) -> Finding {
+    let pin = format!("{}{}", requirement.label(), requirement.specifier);
+    let (code, severity, why, help) = match &unavailable.reason {
+        Unread::Failed(MetadataFetchError::Fetch(FetchError::NotCached { .. })) => (
+            Code::NotResolvedOffline,
+            Severity::Warning,
+            "its metadata is not cached".to_string(),
+            "run once without --offline to cache it".to_string(),
+        ),
+        Unread::Failed(MetadataFetchError::Fetch(error)) => (
+            Code::MetadataUnavailable,
+            Severity::Warning,
+            format!("the metadata of {} could not be fetched: {error}", unavailable.filename),
+            "run again when the file host answers; until then declared-conflict did not run for this pin".to_string(),
+        ),
+        Unread::Failed(MetadataFetchError::Wheel(error)) => (
+            Code::MetadataUnavailable,
+            Severity::Warning,
+            error.to_string(),
+            "declared-conflict did not run for this pin: check the release's files on the index (reqlock reads a wheel only within its limits)".to_string(),
+        ),
+        Unread::NoWheel => (
+            Code::MetadataUnavailable,
+            Severity::Info,
+            format!("no wheel of it fits the target, only {}", unavailable.filename),
+            "`--deep` builds the sdist's metadata and checks the whole tree".to_string(),
+        ),
+    };
+    finding(
+        code,
+        severity,
+        requirement,
+        format!("the dependencies of `{pin}` were not checked: {why}"),
+        help,
+    )
+}
+
 /// A pin (by requirement index), its wheel's file name, and the wheel's
 /// `Requires-Dist` values or why they could not be had.
 type PinRequirements<'a> = (usize, &'a String, Result<Vec<String>, MetadataFetchError>);
@@ -136,6 +156,7 @@ pub fn pinned_metadata(
 ) -> PinnedMetadata {
     // (requirement index, wheel URL, file name, hash) of each exact pin.
     let mut wanted: Vec<(usize, String, String, Option<String>)> = Vec::new();
+    let mut no_wheel = Vec::new();
     for (index, (requirement, resolution)) in set.requirements.iter().zip(resolutions).enumerate() {
         let Resolution::Checked {
             resolved: Some(resolved),
@@ -164,8 +185,13 @@ pub fn pinned_metadata(
             .find(|file| {
                 file.filename.ends_with(".whl") && resolved.files.contains(&file.filename)
             });
-        if let Some((wheel, url)) = wheel.and_then(|wheel| Some((wheel, wheel.url.clone()?))) {
-            wanted.push((index, url, wheel.filename.clone(), wheel.sha256()));
+        match wheel.and_then(|wheel| Some((wheel, wheel.url.clone()?))) {
+            Some((wheel, url)) => wanted.push((index, url, wheel.filename.clone(), wheel.sha256())),
+            None => no_wheel.push(Unavailable {
+                index,
+                filename: resolved.files.first().cloned().unwrap_or_default(),
+                reason: Unread::NoWheel,
+            }),
         }
     }
     // Cached metadata is read first, shared out over the cores; only misses
@@ -190,7 +216,10 @@ pub fn pinned_metadata(
         (index, filename, requires_dist)
     });
     results.extend(fetched_now);
-    let mut pinned = PinnedMetadata::default();
+    let mut pinned = PinnedMetadata {
+        unavailable: no_wheel,
+        ..PinnedMetadata::default()
+    };
     for (index, filename, requires_dist) in results {
         match requires_dist {
             Ok(requires_dist) => {
@@ -199,7 +228,7 @@ pub fn pinned_metadata(
             Err(error) => pinned.unavailable.push(Unavailable {
                 index,
                 filename: filename.clone(),
-                error,
+                reason: Unread::Failed(error),
             }),
         }
     }

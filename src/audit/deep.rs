@@ -261,7 +261,7 @@ fn unresolved(set: &RequirementSet, err: &LockError) -> Option<(usize, Finding)>
     let finding = if not_cached {
         super::finding_at(
             Code::NotResolvedOffline,
-            Severity::Info,
+            Severity::Warning,
             None,
             requirement,
             format!("the dependency tree was not resolved: {err}"),

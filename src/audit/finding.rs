@@ -56,8 +56,10 @@ pub enum Code {
     IndexUnreachable,
     /// a package found on more than one index; pip takes the highest version from any
     DependencyConfusion,
-    /// not resolved: `--offline` and no cached page
+    /// not resolved: `--offline` and no cached page, so nothing was checked for it
     NotResolvedOffline,
+    /// a pin whose dependencies were not checked: its metadata could not be read
+    MetadataUnavailable,
     /// a pin that another pinned release's Requires-Dist excludes
     DeclaredConflict,
     /// family members from releases that do not go together (torch and torchvision)
@@ -90,6 +92,13 @@ impl Code {
     /// Every code, in declaration order (the order of the README's table).
     pub fn all() -> impl Iterator<Item = Code> {
         Code::iter()
+    }
+
+    /// Whether the finding says that a check could not run (so that a
+    /// clean result is not mistaken for a checked one): a warning, and an
+    /// error for the CI gate (`--strict`).
+    pub fn is_unchecked(self) -> bool {
+        matches!(self, Code::NotResolvedOffline | Code::MetadataUnavailable)
     }
 
     /// One line on what the code catches.

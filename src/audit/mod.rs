@@ -64,9 +64,19 @@ pub struct PinnedMetadata {
 pub struct Unavailable {
     /// The requirement's index in the set.
     pub index: usize,
-    /// The wheel whose metadata was asked for.
+    /// The file whose metadata was asked for (the sdist, for `NoWheel`).
     pub filename: String,
-    pub error: MetadataFetchError,
+    pub reason: Unread,
+}
+
+/// Why a pin's metadata was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unread {
+    /// Fetching or reading it failed (offline: not cached).
+    Failed(MetadataFetchError),
+    /// The release has no wheel for the target; an sdist's metadata is
+    /// only had by building it (`--deep`).
+    NoWheel,
 }
 
 /// A `# reqlock: ignore[...]` entry that names no code.
@@ -218,6 +228,13 @@ pub fn audit<'a>(
     raw.extend(direct_compat);
 
     raw.sort_by_key(|(index, finding)| (*index, finding.code));
+    if settings.strict {
+        for (_, finding) in &mut raw {
+            if finding.code.is_unchecked() && finding.severity == Severity::Warning {
+                finding.severity = Severity::Error;
+            }
+        }
+    }
     let mut findings = Vec::new();
     let mut suppressed = 0;
     for (index, finding) in raw {

@@ -51,7 +51,7 @@ pub(super) fn finding(requirement: &Requirement, problem: &Problem, target: &Tar
         ),
         Problem::NotCached(error) => (
             Code::NotResolvedOffline,
-            Severity::Info,
+            Severity::Warning,
             format!("`{label}` was not resolved: {error}"),
             "run once without `--offline` to fill the cache".to_string(),
         ),

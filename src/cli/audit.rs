@@ -12,7 +12,7 @@ use crate::audit::{self, declared, AuditSettings, Code, Online, Report};
 use crate::index::session::Session;
 use crate::report;
 use crate::requirements::{ParseSettings, RequirementSet};
-use crate::select::{self, Policy, Resolution, Sources};
+use crate::select::{self, Policy, Problem, Resolution, Sources};
 use crate::tree::resolve::ResolveOptions;
 
 pub(super) fn run(args: &AuditArgs) -> Result<Status, Error> {
@@ -174,6 +174,19 @@ fn print_summary(report: &Report<'_>, set: &RequirementSet) {
             eprintln!("deep: the dependency tree was not resolved (see the finding on the first requirement)");
         }
         None => {}
+    }
+    let not_cached = online
+        .resolutions
+        .iter()
+        .filter(|r| {
+            matches!(r, Resolution::Checked { problems, .. }
+                if problems.iter().any(|problem| matches!(problem, Problem::NotCached(_))))
+        })
+        .count();
+    if online.offline && resolved == 0 && not_cached > 0 {
+        eprintln!(
+            "warning: nothing was checked against an index: the cache holds none of these projects; run once without --offline"
+        );
     }
     let summary = report.summary();
     let mode = if online.offline {

@@ -375,7 +375,7 @@ fn offline_with_an_empty_cache_asks_nothing_and_says_so() {
             .is_some_and(|m| m.contains("the dependency tree was not resolved"))),
         "{document:#}"
     );
-    assert!(offline.iter().all(|f| f["severity"] == "info"));
+    assert!(offline.iter().all(|f| f["severity"] == "warning"));
     assert!(document["closure"].is_null());
 
     // Once online, the cache holds the whole tree.

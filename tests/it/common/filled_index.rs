@@ -77,6 +77,12 @@ impl Index {
         .unwrap();
     }
 
+    /// Make the server answer the served file at `path` (`files/x.whl`,
+    /// `simple/x.json`) with `fault` (see `index_server`'s `Fault`).
+    pub fn fault(&self, path: &str, fault: &str) {
+        std::fs::write(self.root.path().join(format!("{path}.fault")), fault).unwrap();
+    }
+
     /// Write `body` under the project folder, at `path`.
     pub fn local(&self, path: &str, body: &[u8]) {
         let target = self.dir.path().join(path);

@@ -10,6 +10,12 @@
 //! `/files/<name>` serves `files/<name>` (distributions and their
 //! `.metadata`), honouring `Range: bytes=a-b` and `bytes=-n` with a 206.
 //! Anything else is a 404.
+//!
+//! Faults on demand: a sidecar `<file>.fault` next to a served file
+//! (`files/x.whl.fault`, `simple/x.json.fault`) holds words that change
+//! how that file is answered (see [`Fault`]): `status 503`,
+//! `retry-after 2`, `truncate 100`, `stall 300`, `times 1` (only the first
+//! request faults; by default every one does).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -78,6 +84,108 @@ impl IndexServer {
     }
 }
 
+/// How a file is to be answered instead of plainly, read from its
+/// `.fault` sidecar.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Fault {
+    /// Answer this status (no body) instead of the file.
+    status: Option<u16>,
+    /// With `status`, a `Retry-After` header of these seconds.
+    retry_after: Option<u64>,
+    /// Send only this many bytes of the body (the length header stays).
+    truncate: Option<usize>,
+    /// Wait this many milliseconds before answering.
+    stall_ms: Option<u64>,
+    /// Fault only the first this many requests for the file.
+    times: Option<usize>,
+}
+
+impl Fault {
+    fn of(file: &Path) -> Option<Fault> {
+        let mut sidecar = file.as_os_str().to_owned();
+        sidecar.push(".fault");
+        let text = std::fs::read_to_string(sidecar).ok()?;
+        let mut fault = Fault::default();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        for pair in words.chunks(2) {
+            let value = pair.get(1).copied().unwrap_or_default();
+            match pair[0] {
+                "status" => fault.status = value.parse().ok(),
+                "retry-after" => fault.retry_after = value.parse().ok(),
+                "truncate" => fault.truncate = value.parse().ok(),
+                "stall" => fault.stall_ms = value.parse().ok(),
+                "times" => fault.times = value.parse().ok(),
+                other => panic!(
+                    "unknown fault `{other}` in the sidecar of {}",
+                    file.display()
+                ),
+            }
+        }
+        Some(fault)
+    }
+
+    /// Apply this fault to request `attempt` (1-based): a status is
+    /// answered here (the stream is taken); otherwise the part of `body`
+    /// to send is returned (all of it, or the truncated part).
+    fn apply<'a>(
+        &self,
+        stream: &mut Option<TcpStream>,
+        attempt: usize,
+        body: &'a [u8],
+    ) -> &'a [u8] {
+        if self.times.is_some_and(|times| attempt > times) {
+            return body;
+        }
+        if let Some(ms) = self.stall_ms {
+            std::thread::sleep(Duration::from_millis(ms));
+        }
+        if let Some(status) = self.status {
+            let retry = self
+                .retry_after
+                .map(|seconds| format!("Retry-After: {seconds}\r\n"))
+                .unwrap_or_default();
+            if let Some(stream) = stream.take() {
+                respond(stream, status, "text/plain", b"fault", &retry);
+            }
+            return body;
+        }
+        match self.truncate {
+            Some(keep) => &body[..keep.min(body.len())],
+            None => body,
+        }
+    }
+}
+
+/// Answer `body` for `file`, through its fault when it has one.
+fn respond_faulty(
+    stream: TcpStream,
+    file: &Path,
+    attempt: usize,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    extra_headers: &str,
+) {
+    let Some(fault) = Fault::of(file) else {
+        return respond(stream, status, content_type, body, extra_headers);
+    };
+    let mut stream = Some(stream);
+    let sent = fault.apply(&mut stream, attempt, body);
+    let Some(stream) = stream else { return };
+    if sent.len() == body.len() {
+        return respond(stream, status, content_type, body, extra_headers);
+    }
+    // Truncated: the length promises the whole body, the connection ends early.
+    respond_cut(
+        stream,
+        status,
+        content_type,
+        body.len(),
+        sent,
+        extra_headers,
+    );
+}
+
 fn serve(
     stream: TcpStream,
     root: &Path,
@@ -126,7 +234,12 @@ fn serve(
         if name.starts_with("private-") && authorization.as_deref() != Some(ALICE) {
             return respond(stream, 401, "text/plain", b"who are you?", "");
         }
-        return serve_file(stream, &root.join("files").join(name), headers.get("range"));
+        return serve_file(
+            stream,
+            &root.join("files").join(name),
+            headers.get("range"),
+            attempt,
+        );
     }
     let (folder, project) = match parts.as_slice() {
         [folder, project] => (*folder, *project),
@@ -153,18 +266,22 @@ fn serve(
     let json = file("json");
     let html = file("html");
     if (accepts_json || !html.exists()) && json.exists() {
-        let body = std::fs::read(json).expect("fixture");
-        respond(
+        let body = std::fs::read(&json).expect("fixture");
+        respond_faulty(
             stream,
+            &json,
+            attempt,
             200,
             "application/vnd.pypi.simple.v1+json",
             &body,
             extra_headers,
         )
     } else if html.exists() {
-        let body = std::fs::read(html).expect("fixture");
-        respond(
+        let body = std::fs::read(&html).expect("fixture");
+        respond_faulty(
             stream,
+            &html,
+            attempt,
             200,
             "text/html; charset=utf-8",
             &body,
@@ -175,8 +292,17 @@ fn serve(
     }
 }
 
-fn serve_file(stream: TcpStream, path: &Path, range: Option<&String>) {
+fn serve_file(stream: TcpStream, path: &Path, range: Option<&String>, attempt: usize) {
     let Ok(body) = std::fs::read(path) else {
+        if let Some(fault) = Fault::of(path) {
+            // A fault on a file that does not exist still answers as told.
+            let mut stream = Some(stream);
+            fault.apply(&mut stream, attempt, b"");
+            if let Some(stream) = stream {
+                respond(stream, 404, "text/plain", b"not here", "");
+            }
+            return;
+        }
         // Like a storage bucket that hides what it does not have.
         let refuses = path
             .parent()
@@ -207,14 +333,24 @@ fn serve_file(stream: TcpStream, path: &Path, range: Option<&String>) {
         total.to_string()
     };
     match wanted {
-        Some((start, end)) => respond(
+        Some((start, end)) => respond_faulty(
             stream,
+            path,
+            attempt,
             206,
             "application/octet-stream",
             &body[start..=end],
             &format!("Content-Range: bytes {start}-{end}/{length}\r\n"),
         ),
-        None => respond(stream, 200, "application/octet-stream", &body, ""),
+        None => respond_faulty(
+            stream,
+            path,
+            attempt,
+            200,
+            "application/octet-stream",
+            &body,
+            "",
+        ),
     }
 }
 
@@ -232,6 +368,7 @@ fn respond(
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
         _ => "Service Unavailable",
     };
@@ -242,4 +379,21 @@ fn respond(
     // The client may have given up (a timeout test); that is fine here.
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(body);
+}
+
+/// A response whose `Content-Length` promises `length` bytes but whose
+/// connection closes after `sent`.
+fn respond_cut(
+    mut stream: TcpStream,
+    status: u16,
+    content_type: &str,
+    length: usize,
+    sent: &[u8],
+    extra_headers: &str,
+) {
+    let head = format!(
+        "HTTP/1.1 {status} OK\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n{extra_headers}Connection: close\r\n\r\n"
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(sent);
 }
