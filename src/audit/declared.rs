@@ -11,6 +11,7 @@ use super::{
 };
 use crate::index::cache::{Answer, Cache};
 use crate::index::client::{FetchError, Fetched, IndexClient};
+use crate::index::page::DistFile;
 use crate::index::wheel::MetadataFetchError;
 use crate::requirements::{Requirement, RequirementSet};
 use crate::select::Resolution;
@@ -118,6 +119,15 @@ fn unchecked(requirement: &Requirement, unavailable: &Unavailable) -> Finding {
             format!("the metadata of {} could not be fetched: {error}", unavailable.filename),
             "run again when the file host answers; until then declared-conflict did not run for this pin".to_string(),
         ),
+        Unread::Failed(
+            error @ (MetadataFetchError::HashMismatch { .. }
+            | MetadataFetchError::Inconsistent { .. }),
+        ) => (
+            Code::MetadataUnavailable,
+            Severity::Warning,
+            error.to_string(),
+            "reqlock (like pip) does not use metadata that is not the release's own; report it to the index's operators".to_string(),
+        ),
         Unread::Failed(MetadataFetchError::Wheel(error)) => (
             Code::MetadataUnavailable,
             Severity::Warning,
@@ -154,8 +164,8 @@ pub fn pinned_metadata(
     client: &IndexClient,
     cache: Option<&Cache>,
 ) -> PinnedMetadata {
-    // (requirement index, wheel URL, file name, hash) of each exact pin.
-    let mut wanted: Vec<(usize, String, String, Option<String>)> = Vec::new();
+    // (requirement index, wheel) of each exact pin.
+    let mut wanted: Vec<(usize, &DistFile)> = Vec::new();
     let mut no_wheel = Vec::new();
     for (index, (requirement, resolution)) in set.requirements.iter().zip(resolutions).enumerate() {
         let Resolution::Checked {
@@ -185,8 +195,8 @@ pub fn pinned_metadata(
             .find(|file| {
                 file.filename.ends_with(".whl") && resolved.files.contains(&file.filename)
             });
-        match wheel.and_then(|wheel| Some((wheel, wheel.url.clone()?))) {
-            Some((wheel, url)) => wanted.push((index, url, wheel.filename.clone(), wheel.sha256())),
+        match wheel.filter(|wheel| wheel.url.is_some()) {
+            Some(wheel) => wanted.push((index, wheel)),
             None => no_wheel.push(Unavailable {
                 index,
                 filename: resolved.files.first().cloned().unwrap_or_default(),
@@ -196,24 +206,23 @@ pub fn pinned_metadata(
     }
     // Cached metadata is read first, shared out over the cores; only misses
     // wait on the network, several at once.
-    let cached = crate::parallel::map(&wanted, 8, |(_, url, _, hash)| {
-        crate::index::wheel::cached_metadata(cache, url, hash.as_deref())
+    let cached = crate::parallel::map(&wanted, 8, |(_, wheel)| {
+        crate::index::wheel::cached_metadata(cache, wheel)
             .map(|text| crate::index::metadata::raw_requires_dist(&text))
     });
     let mut results: Vec<PinRequirements> = Vec::new();
     let mut misses = Vec::new();
-    for ((index, url, filename, hash), requires_dist) in wanted.iter().zip(cached) {
+    for (&(index, wheel), requires_dist) in wanted.iter().zip(cached) {
         match requires_dist {
-            Some(requires_dist) => results.push((*index, filename, Ok(requires_dist))),
-            None => misses.push((*index, url, filename, hash)),
+            Some(requires_dist) => results.push((index, &wheel.filename, Ok(requires_dist))),
+            None => misses.push((index, wheel)),
         }
     }
     // Network reads wait more than they work: more threads than cores.
-    let fetched_now = crate::parallel::map_on(&misses, 8, |&(index, url, filename, hash)| {
-        let requires_dist =
-            crate::index::wheel::read_metadata(client, cache, url, filename, hash.as_deref())
-                .map(|text| crate::index::metadata::raw_requires_dist(&text));
-        (index, filename, requires_dist)
+    let fetched_now = crate::parallel::map_on(&misses, 8, |&(index, wheel)| {
+        let requires_dist = crate::index::wheel::read_metadata(client, cache, wheel)
+            .map(|text| crate::index::metadata::raw_requires_dist(&text));
+        (index, &wheel.filename, requires_dist)
     });
     results.extend(fetched_now);
     let mut pinned = PinnedMetadata {

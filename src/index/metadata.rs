@@ -130,6 +130,50 @@ pub fn header_block(text: &str) -> String {
     text[..end.unwrap_or(text.len())].to_string()
 }
 
+/// The metadata names another release than the file it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("its metadata is for {found}, not {expected}")]
+pub struct Inconsistent {
+    pub expected: String,
+    pub found: String,
+}
+
+/// Check that a metadata text is for `name` `version` (as pip does before
+/// it uses one: "inconsistent Name"/"inconsistent Version"): names compare
+/// normalized, versions as PEP 440 versions. A text without either field
+/// is for nothing, so inconsistent too.
+pub fn check_identity(text: &str, name: &str, version: &Version) -> Result<(), Inconsistent> {
+    let mut found_name = None;
+    let mut found_version = None;
+    for (_, field, value) in header_fields(text) {
+        if field.eq_ignore_ascii_case("name") {
+            found_name.get_or_insert(value);
+        } else if field.eq_ignore_ascii_case("version") {
+            found_version.get_or_insert(value);
+        }
+    }
+    let same_name = found_name.as_deref().is_some_and(|found| {
+        crate::requirements::canonical_name(found.trim())
+            == crate::requirements::canonical_name(name)
+    });
+    let same_version = found_version
+        .as_deref()
+        .and_then(|found| Version::from_str(found.trim()).ok())
+        .is_some_and(|found| found == *version);
+    if same_name && same_version {
+        Ok(())
+    } else {
+        Err(Inconsistent {
+            expected: format!("{name} {version}"),
+            found: format!(
+                "{} {}",
+                found_name.as_deref().unwrap_or("(no Name)").trim(),
+                found_version.as_deref().unwrap_or("(no Version)").trim()
+            ),
+        })
+    }
+}
+
 /// The raw `Requires-Dist` values of a metadata text, unparsed: a reader
 /// that needs a few of them need not parse them all.
 pub fn raw_requires_dist(text: &str) -> Vec<String> {

@@ -4,7 +4,19 @@
 use super::cache::Cache;
 use super::client::{Bytes, FetchError, IndexClient};
 use super::limits::{MAX_ARCHIVE_DOWNLOAD, MAX_ENTRIES, MAX_METADATA};
+use super::metadata::{check_identity, Inconsistent};
+use super::page::DistFile;
 use super::zip::{self, Archive, Fetch};
+use crate::requirements::canonical_name;
+use pep508_rs::pep440_rs::Version;
+use sha2::{Digest, Sha256};
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
 
 /// Why the metadata could not be read out of the wheel.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,32 +77,75 @@ pub enum MetadataFetchError {
     Fetch(#[from] FetchError),
     #[error(transparent)]
     Wheel(#[from] WheelMetadataError),
+    /// The `.metadata` file is not the one the index's page advertises
+    /// (pip refuses it too).
+    #[error("the metadata file {url} has sha256 {found}, but the index gives {expected}")]
+    HashMismatch {
+        url: String,
+        expected: String,
+        found: String,
+    },
+    /// The metadata is another release's (pip: "inconsistent Name").
+    #[error("{filename}: {source}")]
+    Inconsistent {
+        filename: String,
+        source: Inconsistent,
+    },
 }
 
-/// The cached core metadata of the wheel at `url` with `hash`
-/// (`sha256:...`).
-pub fn cached_metadata(cache: Option<&Cache>, url: &str, hash: Option<&str>) -> Option<String> {
-    let path = cache?.wheel_metadata_path(url, hash?);
-    std::fs::read_to_string(path).ok()
+/// The project (normalized) and version a wheel's file name gives.
+fn identity(filename: &str) -> Option<(String, Version)> {
+    let project = canonical_name(filename.split('-').next()?);
+    let version = super::filename::parse(filename, &project)?.version;
+    Some((project, version))
 }
 
-/// The core metadata of the wheel at `url`, as [`cached_metadata`]
-/// has it, else its `.metadata` file, else `METADATA` read out of the wheel
-/// with range requests; what is read is cached. Offline, only the cache
-/// answers.
+/// Check that `text` is the metadata of the wheel `filename`.
+fn check(filename: &str, text: &str) -> Result<(), MetadataFetchError> {
+    let Some((project, version)) = identity(filename) else {
+        // A name that is not a wheel's: nothing to compare with.
+        return Ok(());
+    };
+    check_identity(text, &project, &version).map_err(|source| MetadataFetchError::Inconsistent {
+        filename: filename.to_string(),
+        source,
+    })
+}
+
+/// The cached core metadata of the wheel `file`, when the entry is whole
+/// and is that wheel's (anything else is a miss, and is fetched again).
+pub fn cached_metadata(cache: Option<&Cache>, file: &DistFile) -> Option<String> {
+    let (cache, url, hash) = (cache?, file.url.as_deref()?, file.sha256()?);
+    let text = cache.read_metadata(&cache.wheel_metadata_path(url, &hash))?;
+    check(&file.filename, &text).ok()?;
+    Some(text)
+}
+
+/// The core metadata of the wheel `file`, as [`cached_metadata`] has it,
+/// else its `.metadata` file (checked against the sha256 the page gives
+/// for it), else `METADATA` read out of the wheel with range requests.
+/// Either must name the wheel's own project and version. What is read is
+/// cached with its digest. Offline, only the cache answers.
 pub fn read_metadata(
     client: &IndexClient,
     cache: Option<&Cache>,
-    url: &str,
-    filename: &str,
-    hash: Option<&str>,
+    file: &DistFile,
 ) -> Result<String, MetadataFetchError> {
-    if let Some(text) = cached_metadata(cache, url, hash) {
+    if let Some(text) = cached_metadata(cache, file) {
         return Ok(text);
     }
-    let cached_at = hash
+    let filename = file.filename.as_str();
+    let Some(url) = file.url.as_deref() else {
+        return Err(WheelMetadataError {
+            wheel: filename.to_string(),
+            reason: "the index gives no URL for it".to_string(),
+        }
+        .into());
+    };
+    let cached_at = file
+        .sha256()
         .zip(cache)
-        .map(|(hash, cache)| cache.wheel_metadata_path(url, hash));
+        .map(|(hash, cache)| cache.wheel_metadata_path(url, &hash));
     let mut fetch = |range: &str| -> Result<Bytes, String> {
         client
             // A server that ignores the range sends the whole wheel.
@@ -118,7 +173,19 @@ pub fn read_metadata(
         _ => false,
     };
     let bytes = match from_index {
-        Ok(Some(found)) => found.body,
+        Ok(Some(found)) => {
+            if let Some(expected) = &file.metadata_sha256 {
+                let found_hash = hex_sha256(&found.body);
+                if !found_hash.eq_ignore_ascii_case(expected) {
+                    return Err(MetadataFetchError::HashMismatch {
+                        url: format!("{url}.metadata"),
+                        expected: expected.clone(),
+                        found: found_hash,
+                    });
+                }
+            }
+            found.body
+        }
         Err(err) if !refused(&err) => return Err(err.into()),
         // No `.metadata` file: read METADATA out of the wheel itself.
         Ok(None) | Err(_) => {
@@ -144,9 +211,10 @@ pub fn read_metadata(
     if let Some(end) = text.find("\n\n").or_else(|| text.find("\r\n\r\n")) {
         text.truncate(end + 1);
     }
+    check(filename, &text)?;
     if let (Some(path), Some(cache)) = (&cached_at, cache) {
         // Not caching only costs the next run a request.
-        let _ = cache.write_atomically(path, text.as_bytes());
+        let _ = cache.write_metadata(path, &text);
     }
     Ok(text)
 }

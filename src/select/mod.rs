@@ -458,6 +458,7 @@ mod tests {
             requires_python: None,
             yanked: None,
             core_metadata: false,
+            metadata_sha256: None,
             size: None,
             upload_time: None,
         }

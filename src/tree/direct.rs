@@ -517,13 +517,14 @@ impl DirectSource<'_> {
         };
         if let Some(cache) = self.cache {
             // Not caching only costs the next run a download (and a build).
-            let _ = cache.write_atomically(&cache.metadata_path(&actual), text.as_bytes());
+            let _ = cache.write_metadata(&cache.metadata_path(&actual), &text);
         }
         Ok((text, actual))
     }
 
     fn cached(&self, hash: &str) -> Option<String> {
-        std::fs::read_to_string(self.cache?.metadata_path(hash)).ok()
+        let cache = self.cache?;
+        cache.read_metadata(&cache.metadata_path(hash))
     }
 }
 

@@ -460,21 +460,16 @@ impl IndexSource<'_> {
     }
 
     fn file_metadata(&self, file: &DistFile) -> Result<Option<String>, SourceError> {
-        let Some(url) = &file.url else {
+        if file.url.is_none() {
             return Ok(None);
-        };
-        wheel_metadata::read_metadata(
-            self.client,
-            self.cache.as_ref(),
-            url,
-            &file.filename,
-            file.sha256().as_deref(),
-        )
-        .map(Some)
-        .map_err(|err| match err {
-            wheel_metadata::MetadataFetchError::Fetch(err) => fetch_error(&err),
-            wheel_metadata::MetadataFetchError::Wheel(err) => SourceError::Index(err.to_string()),
-        })
+        }
+        wheel_metadata::read_metadata(self.client, self.cache.as_ref(), file)
+            .map(Some)
+            .map_err(|err| match err {
+                wheel_metadata::MetadataFetchError::Fetch(err) => fetch_error(&err),
+                // Another wheel of the release may still be read.
+                err => SourceError::Index(err.to_string()),
+            })
     }
 }
 

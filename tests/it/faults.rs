@@ -116,3 +116,138 @@ fn offline_with_an_empty_cache_says_nothing_was_checked_and_strict_fails() {
     let strict = index.run("audit", &["--format", "json", "--offline", "--strict"]);
     assert_eq!(strict.code, 1, "{}", strict.stderr);
 }
+
+/// Serve `a 1.0` with a `.metadata` file holding `metadata`, the page
+/// advertising `advertised` as its sha256 (or the right one).
+fn with_metadata_file(metadata: &str, advertised: Option<&str>) -> Index {
+    let index = Index::with_requirements("a==1.0\nb==1.0\n");
+    let wheel_body = wheel("a", &[]);
+    index.host("a-1.0-py3-none-any.whl", &wheel_body);
+    index.host("a-1.0-py3-none-any.whl.metadata", metadata.as_bytes());
+    let advertised = advertised
+        .map(str::to_string)
+        .unwrap_or_else(|| crate::common::dists::sha256(metadata.as_bytes()));
+    let page = serde_json::json!({
+        "meta": {"api-version": "1.1"},
+        "name": "a",
+        "files": [{
+            "filename": "a-1.0-py3-none-any.whl",
+            "url": "../../files/a-1.0-py3-none-any.whl",
+            "hashes": {"sha256": crate::common::dists::sha256(&wheel_body)},
+            "core-metadata": {"sha256": advertised},
+        }],
+    });
+    index.local_page("a", &page.to_string());
+    index.publish("b", "b-1.0-py3-none-any.whl", &wheel("b", &[]));
+    index
+}
+
+fn finding_of(run: &crate::common::Run, rule: &str) -> serde_json::Value {
+    run.json()["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|finding| finding["rule"] == rule)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {rule} finding: {}", run.stdout))
+}
+
+#[test]
+fn metadata_of_another_project_is_not_used() {
+    // pip: "Requested a==1.0 ... has inconsistent name".
+    let index = with_metadata_file(
+        "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\nRequires-Dist: b>=2\n",
+        None,
+    );
+    let run = index.run("audit", &["--format", "json"]);
+    let finding = finding_of(&run, "metadata-unavailable");
+    assert_eq!(finding["package"], "a");
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains("is for evil 1.0, not a 1.0"), "{message}");
+    assert!(
+        !run.stdout.contains("declared-conflict"),
+        "the foreign Requires-Dist must not be used: {}",
+        run.stdout
+    );
+    let lock = index.lock(&[]);
+    assert_ne!(lock.code, 0, "{}", lock.stdout);
+    assert!(lock.stderr.contains("is for evil 1.0"), "{}", lock.stderr);
+}
+
+#[test]
+fn metadata_that_is_not_the_advertised_file_is_not_used() {
+    let metadata = "Metadata-Version: 2.1\nName: a\nVersion: 1.0\nRequires-Dist: b>=2\n";
+    let index = with_metadata_file(metadata, Some(&"0".repeat(64)));
+    let run = index.run("audit", &["--format", "json"]);
+    let finding = finding_of(&run, "metadata-unavailable");
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains("but the index gives 0000"), "{message}");
+    // With the right hash, the same file is used: the conflict shows.
+    let good = with_metadata_file(metadata, None);
+    let run = good.run("audit", &["--format", "json"]);
+    assert_eq!(finding_of(&run, "declared-conflict")["package"], "b");
+}
+
+/// Every cached wheel-metadata entry under the cache folder.
+fn cached_metadata_entries(index: &Index) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.components().any(|part| part.as_os_str() == "metadata") {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(index.cache.path(), &mut found);
+    found
+}
+
+#[test]
+fn a_damaged_or_foreign_metadata_cache_entry_is_never_trusted() {
+    let index = Index::with_requirements("app\n");
+    index.publish("app", "app-1.0-py3-none-any.whl", &wheel("app", &["dep"]));
+    index.publish("dep", "dep-1.0-py3-none-any.whl", &wheel("dep", &[]));
+    let first = index.lock(&[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stdout.contains("dep==1.0"), "{}", first.stdout);
+    let entries = cached_metadata_entries(&index);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    let app_entry = entries
+        .iter()
+        .find(|path| std::fs::read_to_string(path).unwrap().contains("Name: app"))
+        .unwrap()
+        .clone();
+
+    // Cut before its Requires-Dist: offline it is a miss, not a lock
+    // without `dep`.
+    let whole = std::fs::read_to_string(&app_entry).unwrap();
+    let cut = &whole[..whole.find("Requires-Dist").unwrap()];
+    std::fs::write(&app_entry, cut).unwrap();
+    let offline = index.lock(&["--offline"]);
+    assert_ne!(offline.code, 0, "{}", offline.stdout);
+    assert!(!offline.stdout.contains("app=="), "{}", offline.stdout);
+    // Online it is fetched again, and the lock is whole.
+    let online = index.lock(&[]);
+    assert_eq!(online.code, 0, "{}", online.stderr);
+    assert!(online.stdout.contains("dep==1.0"), "{}", online.stdout);
+
+    // An entry naming another project, with a digest that matches: still
+    // not app's metadata.
+    let foreign = "Metadata-Version: 2.1\nName: other\nVersion: 1.0\nRequires-Dist: evil\n";
+    let digest = crate::common::dists::sha256(foreign.as_bytes());
+    std::fs::write(
+        &app_entry,
+        format!("reqlock-metadata-v1 sha256={digest}\n{foreign}"),
+    )
+    .unwrap();
+    let run = index.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("dep==1.0") && !run.stdout.contains("evil"),
+        "{}",
+        run.stdout
+    );
+}

@@ -53,11 +53,14 @@ pub(super) fn write_stored_file(out: &mut Vec<u8>, file: &FileView<'_>) {
     out.push(b',');
     write_json_option(out, file.yanked.as_deref());
     out.push(b',');
-    out.extend_from_slice(if file.core_metadata {
-        b"true,"
-    } else {
-        b"false,"
-    });
+    // The metadata's advertised sha256 when there is one, else whether
+    // the index serves it at all.
+    match (&file.metadata_sha256, file.core_metadata) {
+        (Some(sha256), true) => write_json_str(out, sha256),
+        (_, true) => out.extend_from_slice(b"true"),
+        (_, false) => out.extend_from_slice(b"false"),
+    }
+    out.push(b',');
     match file.size {
         Some(size) => write_decimal(out, size),
         None => out.extend_from_slice(b"null"),

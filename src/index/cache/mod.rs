@@ -19,13 +19,14 @@ use serde::{Deserialize, Serialize};
 use crate::index::page::{DistFile, ProjectPage, VersionFilter};
 
 mod grouping;
+mod metadata;
 
 pub use grouping::Grouping;
 #[cfg(test)]
 use grouping::{write_decimal, write_json_str};
 
 /// Bumped whenever [`Entry`] changes shape; old entries are then ignored.
-const LAYOUT: &str = "pages-v3";
+const LAYOUT: &str = "pages-v4";
 
 /// What the index answered for a page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -304,10 +305,19 @@ struct StoredFile(
     BTreeMap<String, String>,
     Option<String>,
     Option<String>,
-    bool,
+    StoredMetadata,
     Option<u64>,
     Option<String>,
 );
+
+/// Whether the index serves a file's metadata: `true`/`false`, or the
+/// metadata's sha256 (so it is served, and that is its hash).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredMetadata {
+    Served(bool),
+    Sha256(String),
+}
 
 impl From<StoredFile> for DistFile {
     fn from(stored: StoredFile) -> DistFile {
@@ -321,6 +331,10 @@ impl From<StoredFile> for DistFile {
             size,
             upload_time,
         ) = stored;
+        let (core_metadata, metadata_sha256) = match core_metadata {
+            StoredMetadata::Served(served) => (served, None),
+            StoredMetadata::Sha256(sha256) => (true, Some(sha256)),
+        };
         DistFile {
             filename,
             url: Some(url),
@@ -328,6 +342,7 @@ impl From<StoredFile> for DistFile {
             requires_python,
             yanked,
             core_metadata,
+            metadata_sha256,
             size,
             upload_time,
         }
@@ -470,6 +485,7 @@ mod tests {
             requires_python: None,
             yanked: None,
             core_metadata: false,
+            metadata_sha256: None,
             size: None,
             upload_time: None,
         }
@@ -489,6 +505,7 @@ mod tests {
             requires_python: Some(">=3.8, <4".into()),
             yanked: Some("broken \"build\"".into()),
             core_metadata: true,
+            metadata_sha256: Some("cd".into()),
             size: Some(1234),
             upload_time: Some("2024-01-01T00:00:00Z".into()),
             ..file("demo-1.0-py3-none-any.whl")

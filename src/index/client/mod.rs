@@ -611,6 +611,7 @@ fn local_find_links(path: &Path) -> std::io::Result<ProjectPage> {
                 requires_python: None,
                 yanked: None,
                 core_metadata: false,
+                metadata_sha256: None,
                 size: entry.metadata().ok().map(|m| m.len()),
                 upload_time: None,
             });

@@ -30,15 +30,19 @@ pub fn parse_html(body: &str, base: &Url) -> ProjectPage {
                 .and_then(|mut segments| segments.next_back())
                 .map(|last| percent_decode_str(last).decode_utf8_lossy().into_owned())
                 .filter(|name| !name.is_empty())?;
+            let metadata = attribute(&attributes, "data-core-metadata")
+                .or_else(|| attribute(&attributes, "data-dist-info-metadata"));
             Some(DistFile {
                 filename,
                 hashes,
                 requires_python: attribute(&attributes, "data-requires-python")
                     .filter(|s| !s.trim().is_empty()),
                 yanked: attribute(&attributes, "data-yanked"),
-                core_metadata: attribute(&attributes, "data-core-metadata")
-                    .or_else(|| attribute(&attributes, "data-dist-info-metadata"))
-                    .is_some_and(|value| value != "false"),
+                core_metadata: metadata.as_deref().is_some_and(|value| value != "false"),
+                metadata_sha256: metadata
+                    .as_deref()
+                    .and_then(|value| value.strip_prefix("sha256="))
+                    .map(str::to_ascii_lowercase),
                 size: None,
                 upload_time: None,
                 url: Some(without_fragment(url)),

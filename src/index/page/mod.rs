@@ -42,6 +42,10 @@ pub struct DistFile {
     /// The index serves the file's metadata separately (PEP 658/714).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub core_metadata: bool,
+    /// The hex sha256 the index gives for that metadata file, checked
+    /// before it is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,6 +136,7 @@ pub struct FileView<'a> {
     pub requires_python: Option<Cow<'a, str>>,
     pub yanked: Option<Cow<'a, str>>,
     pub core_metadata: bool,
+    pub metadata_sha256: Option<Cow<'a, str>>,
     pub size: Option<u64>,
     pub upload_time: Option<Cow<'a, str>>,
 }
@@ -146,6 +151,7 @@ impl DistFile {
             requires_python: None,
             yanked: None,
             core_metadata: false,
+            metadata_sha256: None,
             size: None,
             upload_time: None,
         }
@@ -176,6 +182,7 @@ impl FileView<'_> {
             requires_python: self.requires_python.as_deref().map(str::to_string),
             yanked: self.yanked.as_deref().map(str::to_string),
             core_metadata: self.core_metadata,
+            metadata_sha256: self.metadata_sha256.as_deref().map(str::to_ascii_lowercase),
             size: self.size,
             upload_time: self.upload_time.as_deref().map(str::to_string),
         }
@@ -195,6 +202,7 @@ impl<'a> From<&'a DistFile> for FileView<'a> {
             requires_python: file.requires_python.as_deref().map(Cow::Borrowed),
             yanked: file.yanked.as_deref().map(Cow::Borrowed),
             core_metadata: file.core_metadata,
+            metadata_sha256: file.metadata_sha256.as_deref().map(Cow::Borrowed),
             size: file.size,
             upload_time: file.upload_time.as_deref().map(Cow::Borrowed),
         }
@@ -285,7 +293,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Hashes<'a> {
 /// PEP 658/714 metadata: `true`/`false` or a map of hashes, of which only
 /// the presence matters.
 #[derive(Default)]
-struct Presence(bool);
+struct Presence(bool, Option<String>);
 
 impl<'de> Deserialize<'de> for Presence {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Presence, D::Error> {
@@ -296,14 +304,21 @@ impl<'de> Deserialize<'de> for Presence {
                 f.write_str("a boolean or a map of hashes")
             }
             fn visit_bool<E: de::Error>(self, present: bool) -> Result<Presence, E> {
-                Ok(Presence(present))
+                Ok(Presence(present, None))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Presence, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Presence(true))
+                let mut sha256 = None;
+                while let Some(algorithm) = map.next_key::<Cow<'de, str>>()? {
+                    if algorithm == "sha256" {
+                        sha256 = map.next_value::<Option<String>>()?;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(Presence(true, sha256))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Presence, E> {
-                Ok(Presence(false))
+                Ok(Presence(false, None))
             }
         }
         deserializer.deserialize_any(PresenceVisitor)
@@ -406,6 +421,11 @@ impl<'de, F: FnMut(FileView<'de>)> Visitor<'de> for FilesSeed<'_, F> {
                     .filter(|s| !s.trim().is_empty()),
                 yanked: file.yanked.0,
                 core_metadata: file.core_metadata.0 || file.dist_info_metadata.0,
+                metadata_sha256: file
+                    .core_metadata
+                    .1
+                    .or(file.dist_info_metadata.1)
+                    .map(Cow::Owned),
                 size: file.size,
                 upload_time: file.upload_time.map(|text| text.0),
             });
@@ -571,6 +591,8 @@ mod tests {
             Some("2024-01-01T00:00:00Z")
         );
         assert!(files[0].core_metadata && files[1].core_metadata);
+        assert_eq!(files[0].metadata_sha256.as_deref(), Some("cd"));
+        assert_eq!(files[1].metadata_sha256, None);
         assert_eq!(files[1].yanked, None);
         assert_eq!(
             files[1].url.as_deref().unwrap_or_default(),
@@ -678,6 +700,7 @@ mod tests {
             "http://127.0.0.1:1/simple/demo/demo-2.0%2Bcpu-py3-none-any.whl"
         );
         assert!(page.files[1].core_metadata);
+        assert_eq!(page.files[1].metadata_sha256.as_deref(), Some("ff"));
     }
 
     #[test]

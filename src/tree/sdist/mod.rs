@@ -237,8 +237,18 @@ pub(crate) fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{hex}")
 }
 
-fn cached(cache: Option<&Cache>, hash: &str) -> Option<String> {
-    std::fs::read_to_string(cache?.metadata_path(hash)).ok()
+/// The cached metadata of the sdist with `hash`, when the entry is whole
+/// and is `name` `version`'s (else a miss: it is read again).
+fn cached(
+    cache: Option<&Cache>,
+    hash: &str,
+    name: &PackageName,
+    version: &Version,
+) -> Option<String> {
+    let cache = cache?;
+    let text = cache.read_metadata(&cache.metadata_path(hash))?;
+    crate::index::metadata::check_identity(&text, name.as_ref(), version).ok()?;
+    Some(text)
 }
 
 /// The core metadata headers of `name` `version` from its sdist `file`:
@@ -254,7 +264,7 @@ pub fn read_metadata(
     let index_hash = file.sha256();
     if let Some(text) = index_hash
         .as_deref()
-        .and_then(|hash| cached(source.cache, hash))
+        .and_then(|hash| cached(source.cache, hash, name, version))
     {
         return Ok(text);
     }
@@ -290,7 +300,7 @@ pub fn read_metadata(
         }
         // Without an index hash the cache could not be asked before.
         None => {
-            if let Some(text) = cached(source.cache, &actual) {
+            if let Some(text) = cached(source.cache, &actual, name, version) {
                 return Ok(text);
             }
         }
@@ -333,7 +343,7 @@ pub fn read_metadata(
     }
     if let Some(cache) = source.cache {
         // Not caching only costs the next run a download (and a build).
-        let _ = cache.write_atomically(&cache.metadata_path(&actual), text.as_bytes());
+        let _ = cache.write_metadata(&cache.metadata_path(&actual), &text);
     }
     (source.policy.report)(&report);
     Ok(text)

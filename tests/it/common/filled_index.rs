@@ -83,6 +83,16 @@ impl Index {
         std::fs::write(self.root.path().join(format!("{path}.fault")), fault).unwrap();
     }
 
+    /// Serve `page` (PEP 691 JSON) as the page of `project`.
+    pub fn local_page(&self, project: &str, page: &str) {
+        let path = self
+            .root
+            .path()
+            .join("simple")
+            .join(format!("{project}.json"));
+        std::fs::write(path, page).unwrap();
+    }
+
     /// Write `body` under the project folder, at `path`.
     pub fn local(&self, path: &str, body: &[u8]) {
         let target = self.dir.path().join(path);
