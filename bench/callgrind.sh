@@ -33,6 +33,7 @@ count() { # label, command...
 for binary in "$@"; do
   echo "$binary"
   count "audit --offline flat-100" "$binary" audit --offline "${target[@]}" --format json --fail-on never "$inputs/flat-100.txt"
+  rm -f "$work/out.lock" # no earlier lockfile to read preferences from
   count "lock --offline ml-medium" "$binary" lock --offline "${target[@]}" "$inputs/ml-medium.txt" -o "$work/out.lock"
   count "list (42-line corpus file)" "$binary" list --format json ../shared/corpus/FunAudioLLM__CosyVoice__requirements.txt
 done

@@ -143,21 +143,29 @@ pub struct Inconsistent {
 /// normalized, versions as PEP 440 versions. A text without either field
 /// is for nothing, so inconsistent too.
 pub fn check_identity(text: &str, name: &str, version: &Version) -> Result<(), Inconsistent> {
-    let mut found_name = None;
-    let mut found_version = None;
-    for (_, field, value) in header_fields(text) {
+    // Name and Version open the headers in practice: read lines only
+    // until both are seen (neither is ever continued over lines).
+    let mut found_name: Option<&str> = None;
+    let mut found_version: Option<&str> = None;
+    for line in text.lines() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() || (found_name.is_some() && found_version.is_some()) {
+            break;
+        }
+        let Some((field, value)) = line.split_once(':') else {
+            continue;
+        };
         if field.eq_ignore_ascii_case("name") {
             found_name.get_or_insert(value);
         } else if field.eq_ignore_ascii_case("version") {
             found_version.get_or_insert(value);
         }
     }
-    let same_name = found_name.as_deref().is_some_and(|found| {
+    let same_name = found_name.is_some_and(|found| {
         crate::requirements::canonical_name(found.trim())
             == crate::requirements::canonical_name(name)
     });
     let same_version = found_version
-        .as_deref()
         .and_then(|found| Version::from_str(found.trim()).ok())
         .is_some_and(|found| found == *version);
     if same_name && same_version {
@@ -167,8 +175,8 @@ pub fn check_identity(text: &str, name: &str, version: &Version) -> Result<(), I
             expected: format!("{name} {version}"),
             found: format!(
                 "{} {}",
-                found_name.as_deref().unwrap_or("(no Name)").trim(),
-                found_version.as_deref().unwrap_or("(no Version)").trim()
+                found_name.unwrap_or("(no Name)").trim(),
+                found_version.unwrap_or("(no Version)").trim()
             ),
         })
     }

@@ -515,7 +515,26 @@ fn candidate(version: Version, files: &[page::DistFile], location: &str) -> Cand
         version,
         yanked,
         requires_python,
-        files: files.to_vec(),
+        files: files
+            .iter()
+            .map(|file| page::DistFile {
+                filename: file.filename.clone(),
+                url: file.url.clone(),
+                hashes: file
+                    .hashes
+                    .iter()
+                    .filter(|(algorithm, _)| algorithm.as_str() == "sha256")
+                    .map(|(algorithm, digest)| (algorithm.clone(), digest.clone()))
+                    .collect(),
+                // Summarized for the release above; not needed per file.
+                requires_python: None,
+                yanked: None,
+                core_metadata: file.core_metadata,
+                metadata_sha256: file.metadata_sha256.clone(),
+                size: file.size,
+                upload_time: file.upload_time.clone(),
+            })
+            .collect(),
         index: location.to_string(),
     }
 }

@@ -1,21 +1,22 @@
-//! Cached core metadata, kept with the sha256 of what was verified: an
-//! entry cut short (a dependency silently gone), edited or written by an
+//! Cached core metadata, kept with a checksum of what was verified: an
+//! entry cut short (a dependency silently gone), damaged or written by an
 //! older layout is a miss, never trusted. The first line is
-//! `reqlock-metadata-v1 sha256=<hex>`, the digest of the rest.
+//! `reqlock-metadata-v2 <crc32> <length>` of the rest. A CRC, not a
+//! cryptographic digest: it guards against damage, and whoever can write
+//! the cache could write a matching digest as well; what the entry says
+//! is checked against the release it is read for on every read.
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use super::Cache;
 
-const MAGIC: &str = "reqlock-metadata-v1 sha256=";
+const MAGIC: &str = "reqlock-metadata-v2 ";
 
-fn hex_digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+/// `<crc32 hex> <length>` of `bytes`.
+fn checksum(bytes: &[u8]) -> String {
+    let mut crc = flate2::Crc::new();
+    crc.update(bytes);
+    format!("{:08x} {}", crc.sum(), bytes.len())
 }
 
 impl Cache {
@@ -24,8 +25,8 @@ impl Cache {
         let mut bytes = std::fs::read(path).ok()?;
         let newline = bytes.iter().position(|&byte| byte == b'\n')?;
         let head = std::str::from_utf8(&bytes[..newline]).ok()?;
-        let digest = head.strip_prefix(MAGIC)?;
-        if digest != hex_digest(&bytes[newline + 1..]) {
+        let sum = head.strip_prefix(MAGIC)?;
+        if sum != checksum(&bytes[newline + 1..]) {
             return None;
         }
         bytes.drain(..=newline);
@@ -34,7 +35,7 @@ impl Cache {
 
     /// Keep `text` (already verified) at `path`, with its digest.
     pub fn write_metadata(&self, path: &Path, text: &str) -> std::io::Result<()> {
-        let mut entry = format!("{MAGIC}{}\n", hex_digest(text.as_bytes())).into_bytes();
+        let mut entry = format!("{MAGIC}{}\n", checksum(text.as_bytes())).into_bytes();
         entry.extend_from_slice(text.as_bytes());
         self.write_atomically(path, &entry)
     }

@@ -363,8 +363,14 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
     }
 
     /// Whether a release cannot be used, and why.
-    pub(super) fn unusable(&self, name: &PackageName, candidate: &Candidate) -> Option<Unusable> {
-        if let Some(range) = &candidate.requires_python {
+    /// `requires_python` is the release's: the page's, else the metadata's.
+    fn unusable(
+        &self,
+        name: &PackageName,
+        candidate: &Candidate,
+        requires_python: Option<&VersionSpecifiers>,
+    ) -> Option<Unusable> {
+        if let Some(range) = requires_python {
             if !range.contains(self.python()) {
                 return Some(Unusable::RequiresPython(range.clone()));
             }
@@ -434,11 +440,12 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         let mut dependencies = BTreeMap::new();
         match extra {
             None => {
-                let mut checked = (*self.existing_release(name, version)?).clone();
-                checked.requires_python = checked
+                let release = self.existing_release(name, version)?;
+                let requires_python = release
                     .requires_python
-                    .or_else(|| metadata.requires_python.clone());
-                if let Some(reason) = self.unusable(name, &checked) {
+                    .as_ref()
+                    .or(metadata.requires_python.as_ref());
+                if let Some(reason) = self.unusable(name, &release, requires_python) {
                     return Ok(Dependencies::Unavailable(reason));
                 }
                 for requirement in &metadata.requires_dist {
