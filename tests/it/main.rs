@@ -11,6 +11,7 @@ mod audit_deep;
 mod cli;
 mod common;
 mod compat;
+mod dockerfile;
 mod fuzz_parser;
 mod index;
 mod lock;
