@@ -33,7 +33,14 @@ pub enum ExpandError {
     Required { name: String, message: String },
     #[error("invalid pattern ({pattern}) in substitution: {reason}")]
     InvalidPattern { pattern: String, reason: String },
+    /// Not BuildKit's: substitutions nested deeper than [`MAX_NESTING`]
+    /// (Go's growable stacks take any depth; no real word comes close).
+    #[error("substitutions nested deeper than {MAX_NESTING} levels")]
+    TooDeep,
 }
+
+/// How deep `${...}` and quotes may nest in one word.
+pub const MAX_NESTING: usize = 200;
 
 /// A variable a word reads, as lex.go looks it up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +173,7 @@ struct Lexer<'a> {
     mode: Mode,
     lookup: &'a dyn Fn(&str) -> Option<String>,
     refs: Vec<VarRef>,
+    depth: usize,
 }
 
 type Processed = (String, Vec<String>);
@@ -189,6 +197,7 @@ impl<'a> Lexer<'a> {
             mode,
             lookup,
             refs: Vec::new(),
+            depth: 0,
         }
     }
 
@@ -352,6 +361,16 @@ impl<'a> Lexer<'a> {
 
     /// `processDollar`: `$NAME`, `${NAME}` and the `${NAME<op>word}` forms.
     fn process_dollar(&mut self) -> Result<String, ExpandError> {
+        if self.depth >= MAX_NESTING {
+            return Err(ExpandError::TooDeep);
+        }
+        self.depth += 1;
+        let outcome = self.dollar();
+        self.depth -= 1;
+        outcome
+    }
+
+    fn dollar(&mut self) -> Result<String, ExpandError> {
         let start = self.offset();
         self.next();
         if self.peek() != Some('{') {

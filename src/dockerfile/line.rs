@@ -17,7 +17,12 @@ pub(crate) enum LineError {
     NotStringArray,
     TwoArguments(&'static str),
     MissingEquals(String),
+    TooDeep,
 }
+
+/// How deep ONBUILD may nest in the parser. BuildKit's parser takes any
+/// depth and its next layer rejects `ONBUILD ONBUILD` outright.
+pub(crate) const MAX_ONBUILD_NESTING: usize = 8;
 
 /// Go's `unicode.IsSpace` on one byte taken as a character.
 fn byte_is_space(b: u8) -> bool {
@@ -49,6 +54,15 @@ pub(crate) fn parse_instruction(
     text: &str,
     base: usize,
     escape: char,
+) -> Result<Instruction, LineError> {
+    parse_nested(text, base, escape, 0)
+}
+
+fn parse_nested(
+    text: &str,
+    base: usize,
+    escape: char,
+    depth: usize,
 ) -> Result<Instruction, LineError> {
     let leading = text.len() - text.trim_start().len();
     let trimmed = text.trim();
@@ -110,7 +124,10 @@ pub(crate) fn parse_instruction(
         Keyword::Healthcheck => health(&mut instruction, rest, at)?,
         Keyword::Onbuild => {
             if !rest.is_empty() {
-                let trigger = parse_instruction(rest, at, escape)?;
+                if depth >= MAX_ONBUILD_NESTING {
+                    return Err(LineError::TooDeep);
+                }
+                let trigger = parse_nested(rest, at, escape, depth + 1)?;
                 instruction.trigger = Some(Box::new(trigger));
             }
         }

@@ -14,8 +14,10 @@
 //! Dockerfile parsers either do not read heredocs at all, read only
 //! upper-case instructions, take one heredoc and only as the first word,
 //! treat an escaped escape (`\\`) at the end of a line as a continuation,
-//! or join continued lines with a space (BuildKit adds nothing). Every rule
-//! here is checked against BuildKit's parser by `tests/it/dockerfile.rs`.
+//! or join continued lines with a space (BuildKit adds nothing). The
+//! parser is checked against BuildKit's own (`tests/it/dockerfile.rs`, over
+//! real Dockerfiles and edge cases); the word processing, which that oracle
+//! does not expose, is unit-tested rule by rule against lex.go's.
 //!
 //! Where BuildKit has quirks, they are kept: an invalid JSON array is shell
 //! form, `RUN cat<<EOF` has no heredoc, flag values are read byte by byte
@@ -28,6 +30,10 @@ mod pattern;
 mod scan;
 mod stage;
 
+#[cfg(test)]
+mod tests_lex;
+#[cfg(test)]
+mod tests_parse;
 
 use std::path::Path;
 
@@ -351,6 +357,10 @@ pub enum ParseError {
         start_line: usize,
         end_line: usize,
     },
+    /// Not BuildKit's: ONBUILD nested deeper than reqlock follows (BuildKit
+    /// parses any depth, then refuses to build `ONBUILD ONBUILD`).
+    #[error("ONBUILD nested more than {} levels deep", line::MAX_ONBUILD_NESTING)]
+    TooDeep { start_line: usize, end_line: usize },
     #[error("dockerfile line greater than max allowed size of 65535")]
     LineTooLong { line: usize },
     #[error("file with no instructions")]
@@ -368,7 +378,8 @@ impl ParseError {
             | ParseError::TwoArguments { start_line, .. }
             | ParseError::MissingEquals { start_line, .. }
             | ParseError::UnterminatedHeredoc { start_line, .. }
-            | ParseError::HeredocName { start_line, .. } => *start_line,
+            | ParseError::HeredocName { start_line, .. }
+            | ParseError::TooDeep { start_line, .. } => *start_line,
             ParseError::NoInstructions => 0,
         }
     }

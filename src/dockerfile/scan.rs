@@ -256,6 +256,10 @@ fn line_error(err: LineError, start_line: usize, end_line: usize) -> ParseError 
             start_line,
             end_line,
         },
+        LineError::TooDeep => ParseError::TooDeep {
+            start_line,
+            end_line,
+        },
     }
 }
 

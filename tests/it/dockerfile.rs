@@ -150,7 +150,8 @@ fn buildkit_view(instruction: &Instruction) -> Value {
         "cmd": keyword(&instruction.keyword.text),
         "sub_cmd": instruction.trigger.as_ref().and_then(|t| keyword(&t.keyword.text)),
         "json": shown.form == Form::Exec,
-        "original": original,
+        // The wrapper turns an empty string into None.
+        "original": keyword(&original),
         "start_line": instruction.start_line,
         "end_line": instruction.end_line,
         "flags": instruction.flags.iter().map(|f| f.text.as_str()).collect::<Vec<_>>(),
