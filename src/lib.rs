@@ -31,6 +31,7 @@ pub mod audit;
 pub mod cli;
 pub mod compat;
 pub mod diagnostic;
+pub mod dockerfile;
 pub mod index;
 pub mod lock;
 pub mod parallel;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// the module doc of `src/lib.rs` and with ARCHITECTURE.md.
 const LAYERS: &[&[&str]] = &[
     &["diagnostic", "parallel", "redact"],
-    &["requirements"],
+    &["requirements", "dockerfile"],
     &["compat"],
     &["index"],
     &["target"],

@@ -1,7 +1,7 @@
 //! reqlock's integration tests, in one binary: the real `reqlock` run
 //! against fixture files and loopback indexes, the resolver against
-//! in-memory sources, the parser against pip's own and against a fuzzer,
-//! and the architecture's own rules.
+//! in-memory sources, the parsers against pip's and BuildKit's own and
+//! against fuzzers, and the architecture's own rules.
 
 // A test says on stderr why it skipped what it could not run.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -11,7 +11,9 @@ mod audit_deep;
 mod cli;
 mod common;
 mod compat;
+mod dockerfile;
 mod faults;
+mod fuzz_dockerfile;
 mod fuzz_parser;
 mod index;
 mod lock;
