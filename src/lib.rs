@@ -11,7 +11,9 @@
 //! 1. [`diagnostic`], [`parallel`], [`redact`]: shared vocabulary (severity,
 //!    location, parse diagnostics), a thread map, the credential stripper.
 //! 2. [`requirements`]: pip's requirements-file format, every requirement
-//!    with its file:line:column.
+//!    with its file:line:column; [`dockerfile`]: Dockerfiles read as
+//!    BuildKit reads them (instructions, stages, heredocs, word expansion),
+//!    every word with its line:column.
 //! 3. [`compat`]: the compatibility database as data (loaded, linted, with
 //!    the location of every rule); it reports no findings itself.
 //! 4. [`index`]: which indexes to ask and why, fetching and caching their
