@@ -251,3 +251,60 @@ fn a_damaged_or_foreign_metadata_cache_entry_is_never_trusted() {
         run.stdout
     );
 }
+
+#[test]
+fn a_release_that_requires_a_version_of_itself_it_is_not_cannot_be_locked() {
+    // pip: ResolutionImpossible, directly and through another package.
+    for requirements in ["selfimp\n", "app\n"] {
+        let index = Index::with_requirements(requirements);
+        index.publish(
+            "selfimp",
+            "selfimp-1.0-py3-none-any.whl",
+            &wheel("selfimp", &["selfimp>=99"]),
+        );
+        index.publish(
+            "app",
+            "app-1.0-py3-none-any.whl",
+            &wheel("app", &["selfimp"]),
+        );
+        let run = index.lock(&[]);
+        assert_eq!(
+            run.code, 1,
+            "{requirements}: {}\n{}",
+            run.stdout, run.stderr
+        );
+        assert!(
+            run.stderr.contains("selfimp==1.0 requires itself at >=99"),
+            "{}",
+            run.stderr
+        );
+        let deep = index.run("audit", &["--deep", "--format", "json"]);
+        assert!(
+            codes(&deep)
+                .iter()
+                .any(|(rule, _, _)| rule == "unresolvable"),
+            "{}",
+            deep.stdout
+        );
+    }
+}
+
+#[test]
+fn a_release_may_require_itself_with_extras() {
+    let index = Index::with_requirements("selfext\n");
+    let metadata_wheel =
+        crate::common::dists::wheel("selfext", &["selfext[fast]", "speedy ; extra == 'fast'"]);
+    index.publish("selfext", "selfext-1.0-py3-none-any.whl", &metadata_wheel);
+    index.publish(
+        "speedy",
+        "speedy-1.0-py3-none-any.whl",
+        &wheel("speedy", &[]),
+    );
+    let run = index.lock(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("selfext==1.0") && run.stdout.contains("speedy==1.0"),
+        "{}",
+        run.stdout
+    );
+}

@@ -252,6 +252,9 @@ enum Unusable {
     Yanked(String),
     DirectReference(String),
     NoInstallableFile,
+    /// It requires itself at versions that exclude it (`a 1.0` requiring
+    /// `a>=99`): pip's ResolutionImpossible.
+    RequiresItself(crate::tree::range::VersionRange),
 }
 
 impl fmt::Display for Unusable {
@@ -267,6 +270,9 @@ impl fmt::Display for Unusable {
             Unusable::NoInstallableFile => f.write_str(
                 "has no file the target can install (no matching wheel, no usable sdist)",
             ),
+            Unusable::RequiresItself(range) => {
+                write!(f, "requires itself at {range}, which it is not")
+            }
         }
     }
 }

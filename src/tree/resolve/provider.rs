@@ -476,9 +476,15 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
             }
         }
         if extra.is_none() {
-            // A package that requires itself (often with extras) needs no
-            // edge to itself; an extra's edge to its base package stays.
-            dependencies.remove(&Node::Package(name.clone()));
+            // A package that requires itself (often with extras, the
+            // legitimate use) needs no edge to itself when the release
+            // satisfies it; when it does not, the release cannot be used.
+            // An extra's edge to its base package stays.
+            if let Some(range) = dependencies.remove(&Node::Package(name.clone())) {
+                if !range.contains(version) {
+                    return Ok(Dependencies::Unavailable(Unusable::RequiresItself(range)));
+                }
+            }
         }
         Ok(Dependencies::Available(dependencies.into_iter().collect()))
     }
