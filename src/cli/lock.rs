@@ -13,13 +13,19 @@ use super::output::{print_indexes, write_stdout};
 use super::tree::{resolve_tree, TreeSettings};
 use super::{read_requirements, Error, Status};
 use crate::index::session::Session;
-use crate::lock::requirements_txt::{self, CheckOutcome, LockfileSettings};
+use crate::lock::output::{self, CheckOutcome, Destination};
+use crate::lock::requirements_txt::{self, LockfileSettings};
 use crate::lock::{self, pylock, Format};
 use crate::requirements::ParseSettings;
 use crate::tree::resolve::{ResolveOptions, Upgrade};
 
 pub(super) fn run(args: &LockArgs, command: &str) -> Result<Status, Error> {
-    if args.check && args.output.is_none() {
+    if args.check
+        && args
+            .output
+            .as_ref()
+            .is_none_or(|path| path.as_os_str() == "-")
+    {
         return Err(Error::CheckWithoutOutput);
     }
     let format = Format::from(args.format);
@@ -41,8 +47,33 @@ pub(super) fn run(args: &LockArgs, command: &str) -> Result<Status, Error> {
         })?;
         upgrade_packages.insert(parsed);
     }
-    let preferences = match &args.output {
-        Some(path) if !args.upgrade => lock::preferences(path, format),
+    // `-o -` is stdout, as without `-o`.
+    let output_path = args.output.as_ref().filter(|path| path.as_os_str() != "-");
+    let destination = output_path
+        .map(|path| {
+            Destination::of(path)
+                .map(|destination| (path.clone(), destination))
+                .map_err(|source| Error::WriteLockfile {
+                    path: path.clone(),
+                    source,
+                })
+        })
+        .transpose()?;
+    let preferences = match &destination {
+        Some((path, destination)) if !args.upgrade && !args.check => destination
+            .read_existing()
+            .map_err(|source| Error::ReadLockfile {
+                path: path.clone(),
+                source,
+            })?
+            .map(|text| lock::preferences(path, &text, format))
+            .unwrap_or_default(),
+        Some((path, destination)) if !args.upgrade => destination
+            .read_existing()
+            .ok()
+            .flatten()
+            .map(|text| lock::preferences(path, &text, format))
+            .unwrap_or_default(),
         _ => BTreeMap::new(),
     };
     let options = ResolveOptions {
@@ -93,8 +124,8 @@ pub(super) fn run(args: &LockArgs, command: &str) -> Result<Status, Error> {
         );
     }
     eprintln!("locked {} package(s)", resolution.packages.len());
-    match (&args.output, args.check) {
-        (Some(path), true) => match requirements_txt::check_lockfile(path, &text) {
+    match (&destination, args.check) {
+        (Some((path, destination)), true) => match output::check(destination, path, &text) {
             Ok(CheckOutcome::UpToDate) => {
                 eprintln!("{} is up to date", path.display());
                 Ok(Status::Clean)
@@ -109,7 +140,7 @@ pub(super) fn run(args: &LockArgs, command: &str) -> Result<Status, Error> {
                 source,
             }),
         },
-        (Some(path), false) => match requirements_txt::write_atomic(path, &text) {
+        (Some((path, destination)), false) => match destination.write(&text) {
             Ok(()) => {
                 eprintln!("wrote {}", path.display());
                 Ok(Status::Clean)

@@ -4,6 +4,7 @@
 //! lockfile on disk; and the versions of an existing lockfile, kept as
 //! preferences of the next resolution.
 
+pub mod output;
 pub mod pylock;
 pub mod requirements_txt;
 
@@ -24,17 +25,15 @@ pub enum Format {
     Pylock,
 }
 
-/// The versions of the lockfile at `path`, kept by the next lock unless
-/// upgraded; none when it does not exist or cannot be read.
-pub fn preferences(path: &Path, format: Format) -> BTreeMap<PackageName, Version> {
+/// The versions of the existing lockfile `text` (read from `path`), kept
+/// by the next lock unless upgraded; none when it cannot be parsed.
+pub fn preferences(path: &Path, text: &str, format: Format) -> BTreeMap<PackageName, Version> {
     match format {
-        Format::Pylock => std::fs::read_to_string(path)
-            .ok()
-            .and_then(|text| pylock::Pylock::parse(&text).ok())
+        Format::Pylock => pylock::Pylock::parse(text)
             .map(|pylock| pylock.preferences())
             .unwrap_or_default(),
         Format::Requirements => {
-            requirements::parse_files(&[path.to_path_buf()], &ParseSettings::from_environment())
+            requirements::parse_text(path, text, &ParseSettings::from_environment())
                 .map(|locked| locked_versions(&locked))
                 .unwrap_or_default()
         }

@@ -2,8 +2,6 @@
 //! the file handling shared with `pylock.toml` (atomic writes, `--check`).
 
 use std::fmt::Write as _;
-use std::io::{self, Write as _};
-use std::path::Path;
 
 use crate::index::discovery::{IndexConfig, UrlSource};
 use crate::index::page::DistFile;
@@ -167,65 +165,6 @@ pub fn requirements_lockfile(resolution: &Resolution, settings: &LockfileSetting
     text
 }
 
-/// Write `contents` to `path` so that readers see the old file or the new
-/// one, never a part: a temporary file in the same directory (a rename does
-/// not cross file systems), flushed, then renamed over the target.
-pub fn write_atomic(path: &Path, contents: &str) -> io::Result<()> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
-    let temporary = directory.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = std::fs::File::create(&temporary).and_then(|mut file| {
-        file.write_all(contents.as_bytes())?;
-        file.sync_all()
-    });
-    match written.and_then(|()| std::fs::rename(&temporary, path)) {
-        Ok(()) => Ok(()),
-        Err(err) => {
-            // The temporary file is ours; a failure to remove it changes
-            // nothing about the error to report.
-            let _ = std::fs::remove_file(&temporary);
-            Err(err)
-        }
-    }
-}
-
-/// What `--check` found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CheckOutcome {
-    UpToDate,
-    Missing,
-    /// A unified diff from the file on disk to the would-be lockfile.
-    Differs(String),
-}
-
-/// Compare the would-be lockfile with the one on disk.
-pub fn check_lockfile(path: &Path, expected: &str) -> io::Result<CheckOutcome> {
-    let current = match std::fs::read_to_string(path) {
-        Ok(current) => current,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(CheckOutcome::Missing),
-        Err(err) => return Err(err),
-    };
-    if current == expected {
-        return Ok(CheckOutcome::UpToDate);
-    }
-    let shown = path.display().to_string();
-    let diff = similar::TextDiff::from_lines(current.as_str(), expected)
-        .unified_diff()
-        .context_radius(3)
-        .header(&shown, &format!("{shown} (regenerated)"))
-        .to_string();
-    Ok(CheckOutcome::Differs(diff))
-}
-
 /// The index options a lockfile repeats: those of the input files, with the
 /// indexes actually used (from flags, the environment or pip's
 /// configuration too), so that pip installs it from the same places. pip's
@@ -244,35 +183,4 @@ pub fn index_options_in_force(
     }
     options.extra_index_urls = indexes.map(|index| index.url.to_string()).collect();
     options
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn writes_atomically_and_checks() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let path = dir.path().join("requirements.txt");
-        assert_eq!(
-            check_lockfile(&path, "a==1\n").expect("readable"),
-            CheckOutcome::Missing
-        );
-        write_atomic(&path, "a==1\n").expect("writable");
-        write_atomic(&path, "a==1\nb==2\n").expect("writable");
-        assert_eq!(
-            std::fs::read_dir(dir.path()).expect("listable").count(),
-            1,
-            "no temporary file is left"
-        );
-        assert_eq!(
-            check_lockfile(&path, "a==1\nb==2\n").expect("readable"),
-            CheckOutcome::UpToDate
-        );
-        let CheckOutcome::Differs(diff) = check_lockfile(&path, "a==1\nb==3\n").expect("readable")
-        else {
-            panic!("the files differ");
-        };
-        assert!(diff.contains("-b==2\n+b==3\n"), "{diff}");
-    }
 }

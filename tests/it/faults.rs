@@ -308,3 +308,43 @@ fn a_release_may_require_itself_with_extras() {
         run.stdout
     );
 }
+
+#[test]
+fn lockfiles_go_through_symlinks_and_into_devices_without_replacing_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let index = Index::with_requirements("app\n");
+    index.publish("app", "app-1.0-py3-none-any.whl", &wheel("app", &[]));
+
+    // A device: written to, not renamed over (the test's stdout is a pipe).
+    let run = index.lock(&["-o", "/dev/stdout"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("app==1.0"), "{}", run.stdout);
+    assert!(!std::fs::symlink_metadata("/dev/stdout").unwrap().is_file());
+    let dashed = index.lock(&["-o", "-"]);
+    assert!(dashed.stdout.contains("app==1.0"), "{}", dashed.stdout);
+    let check = index.lock(&["--check", "-o", "/dev/null"]);
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    assert!(
+        check.stderr.contains("not a regular file"),
+        "{}",
+        check.stderr
+    );
+
+    // A symlink: its target is replaced, the link stays, so does the mode.
+    let real = index.dir.path().join("real.lock");
+    std::fs::write(&real, "app==1.0\n").unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = index.dir.path().join("requirements.lock");
+    std::os::unix::fs::symlink("real.lock", &link).unwrap();
+    let run = index.lock(&["-o", "requirements.lock"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&real)
+        .unwrap()
+        .contains("--hash=sha256:"));
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+}
