@@ -120,6 +120,10 @@ fn replace(path: &Path, contents: &str) -> io::Result<()> {
         file_name.to_string_lossy(),
         std::process::id()
     ));
+    let lockfile = file_name.to_string_lossy();
+    crate::index::cache::sweep::sweep(directory, &|name| {
+        crate::index::cache::sweep::lockfile_temporary(&lockfile, name)
+    });
     let permissions = fs::metadata(path)
         .ok()
         .map(|metadata| metadata.permissions());

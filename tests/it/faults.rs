@@ -348,3 +348,34 @@ fn lockfiles_go_through_symlinks_and_into_devices_without_replacing_them() {
     let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640);
 }
+
+#[test]
+fn temporaries_of_killed_runs_are_cleaned_up() {
+    let index = Index::with_requirements("app\n");
+    index.publish("app", "app-1.0-py3-none-any.whl", &wheel("app", &[]));
+    assert_eq!(index.lock(&["-o", "requirements.lock"]).code, 0);
+    let hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    let plant = |path: std::path::PathBuf| {
+        std::fs::write(&path, b"half").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(hours_ago)
+            .unwrap();
+        path
+    };
+    // No process has this id (above the kernel's pid_max).
+    let entry = cached_metadata_entries(&index)
+        .pop()
+        .expect("a cached entry");
+    let in_cache = plant(entry.parent().unwrap().join(".tmp-99999999-7"));
+    let beside = plant(index.dir.path().join(".requirements.lock.99999999.tmp"));
+    let unrelated = plant(index.dir.path().join(".notes.99999999.tmp"));
+    std::fs::remove_file(&entry).unwrap();
+    let run = index.lock(&["-o", "requirements.lock"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!beside.exists(), "beside the lockfile");
+    assert!(!in_cache.exists(), "in the cache: {}", in_cache.display());
+    assert!(unrelated.exists(), "not reqlock's to remove");
+}

@@ -20,6 +20,7 @@ use crate::index::page::{DistFile, ProjectPage, VersionFilter};
 
 mod grouping;
 mod metadata;
+pub mod sweep;
 
 pub use grouping::Grouping;
 #[cfg(test)]
@@ -264,6 +265,7 @@ impl Cache {
     ) -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir)?;
+        sweep::sweep(dir, &sweep::cache_temporary);
         // The process id and a counter keep temporary names apart between
         // processes and between tasks of one process.
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
