@@ -119,6 +119,13 @@ pub struct ParseError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The most files a `-r`/`-c` chain may nest, the file named on the command
+/// line included. Real projects nest a handful; pip itself reads deeper
+/// chains, but each level costs a stack frame here, and a chain of
+/// thousands (a generated or hostile set of files) would overflow the
+/// stack instead of being reported.
+pub const MAX_INCLUDE_DEPTH: usize = 100;
+
 /// Answers `${NAME}` lookups in requirements files.
 pub type VariableLookup = Box<dyn Fn(&str) -> Option<String>>;
 
@@ -284,6 +291,16 @@ impl<'a> Parser<'a> {
             self.errors.push(error(
                 format!("cannot read remote requirements file `{}`", path.display()),
                 Some("download it and pass the local copy".into()),
+            ));
+            return;
+        }
+        if self.chain.len() >= MAX_INCLUDE_DEPTH {
+            self.errors.push(error(
+                format!(
+                    "`-r`/`-c` includes nest more than {MAX_INCLUDE_DEPTH} files deep: `{}` is not read",
+                    path.display(),
+                ),
+                Some("flatten the includes: list the requirements of the deepest files in a file higher up".into()),
             ));
             return;
         }

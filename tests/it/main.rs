@@ -12,6 +12,7 @@ mod cli;
 mod common;
 mod compat;
 mod faults;
+mod faults_input;
 mod fuzz_parser;
 mod index;
 mod lock;
