@@ -42,6 +42,10 @@ pub(super) fn conflicts(
             if !by_name.contains_key(name.as_str()) {
                 continue;
             }
+            // Deep nesting would overflow pep508_rs's stack.
+            if crate::requirements::requirement::too_deeply_nested(raw).is_some() {
+                continue;
+            }
             let Ok(dependency) = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(raw)
             else {
                 continue;

@@ -64,6 +64,47 @@ const ARCHIVE_EXTENSIONS: &[&str] = &[
     ".tar",
 ];
 
+/// The most parentheses a marker (or a requirement) may nest. Real markers
+/// nest two or three; pip reads deeper ones, but pep508_rs parses them by
+/// recursion, and thousands of levels would overflow the stack before any
+/// error could be reported.
+pub const MAX_MARKER_NESTING: usize = 100;
+
+/// The byte offset of the first `(` in `text` that opens more than
+/// [`MAX_MARKER_NESTING`] levels, counting outside quoted strings (which
+/// PEP 508 writes without escapes), or `None` when the text nests less.
+/// Check this before handing text that may hold a marker to pep508_rs.
+pub fn too_deeply_nested(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote = None;
+    for (at, byte) in text.bytes().enumerate() {
+        match (quote, byte) {
+            (Some(open), _) if byte == open => quote = None,
+            (Some(_), _) => {}
+            (None, b'\'' | b'"') => quote = Some(byte),
+            (None, b'(') => {
+                depth += 1;
+                if depth > MAX_MARKER_NESTING {
+                    return Some(at);
+                }
+            }
+            (None, b')') => depth = depth.saturating_sub(1),
+            (None, _) => {}
+        }
+    }
+    None
+}
+
+fn nesting_error(base: usize, at: usize) -> RequirementError {
+    RequirementError {
+        message: format!(
+            "invalid marker: parentheses nest more than {MAX_MARKER_NESTING} levels deep"
+        ),
+        span: base + at..base + at + 1,
+        help: Some("no real marker needs this depth: remove the redundant parentheses".into()),
+    }
+}
+
 /// The URL scheme of `text` in lower case, if it has one.
 pub fn url_scheme(text: &str) -> Option<String> {
     let (scheme, _) = text.split_once(':')?;
@@ -188,6 +229,9 @@ pub fn parse_requirement(
                     span: marker_offset + leading + position..marker_offset + leading + end,
                     help: None,
                 });
+            }
+            if let Some(at) = too_deeply_nested(trimmed) {
+                return Err(nesting_error(marker_offset + leading, at));
             }
             parsed_marker = MarkerTree::from_str(trimmed).map_err(|err| RequirementError {
                 message: format!("invalid marker: {}", err.message),
@@ -363,6 +407,9 @@ fn reject_bad_identifiers(text: &str) -> Result<(), RequirementError> {
 
 fn pep508(text: &str) -> Result<Pep508, RequirementError> {
     reject_bad_identifiers(text)?;
+    if let Some(at) = too_deeply_nested(text) {
+        return Err(nesting_error(0, at));
+    }
     match pep508_rs::Requirement::<VerbatimUrl>::from_str(text) {
         Ok(requirement) => {
             let trimmed = text.trim_start();
@@ -542,6 +589,43 @@ mod tests {
     fn single_equals_gets_a_hint() {
         let err = parse_requirement("foo=1.0", Path::new("/"), here()).unwrap_err();
         assert!(err.help.unwrap().contains("did you mean `==`"));
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_quotes_and_bounded() {
+        let nested = |depth: usize| {
+            format!(
+                "{}python_version > '3'{}",
+                "(".repeat(depth),
+                ")".repeat(depth)
+            )
+        };
+        assert_eq!(too_deeply_nested(&nested(MAX_MARKER_NESTING)), None);
+        assert_eq!(
+            too_deeply_nested(&nested(MAX_MARKER_NESTING + 1)),
+            Some(MAX_MARKER_NESTING)
+        );
+        let quoted = format!("extra == '{}'", "(".repeat(500));
+        assert_eq!(too_deeply_nested(&quoted), None);
+        let closed = "(a)".repeat(500);
+        assert_eq!(too_deeply_nested(&closed), None);
+
+        let deep = format!("foo ; {}", nested(20_000));
+        let err = parse_requirement(&deep, Path::new("/"), here()).unwrap_err();
+        assert!(
+            err.message.contains("nest more than 100"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.span, 106..107);
+        // Through an egg fragment the marker reaches pep508_rs another way.
+        let egg = format!("https://h.invalid/x.tar.gz#egg=foo;{}", nested(20_000));
+        let err = parse_requirement(&egg, Path::new("/"), here()).unwrap_err();
+        assert!(
+            err.message.contains("nest more than 100"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

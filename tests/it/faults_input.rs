@@ -56,3 +56,42 @@ fn a_chain_of_a_hundred_includes_is_read() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["requirements"][0]["name"], "six");
 }
+
+#[test]
+fn a_marker_nested_twenty_thousand_deep_is_an_error_at_its_column_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = format!(
+        "{}python_version > '3'{}",
+        "(".repeat(20_000),
+        ")".repeat(20_000)
+    );
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        format!("six==1.16.0\nfoo==1.0 ; {marker}\n"),
+    )
+    .unwrap();
+    let run = list(dir.path(), "requirements.txt");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    // The 101st parenthesis, after `foo==1.0 ; ` and a hundred others.
+    assert!(
+        run.stderr.contains(
+            "requirements.txt:2:112: error: invalid marker: parentheses nest more than 100 levels deep"
+        ),
+        "{}",
+        &run.stderr[..run.stderr.len().min(2000)]
+    );
+}
+
+#[test]
+fn a_marker_nested_a_hundred_deep_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = format!("{}python_version > '3'{}", "(".repeat(100), ")".repeat(100));
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        format!("foo==1.0 ; {marker}\n"),
+    )
+    .unwrap();
+    let run = list(dir.path(), "requirements.txt");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["requirements"][0]["name"], "foo");
+}
