@@ -13,6 +13,7 @@ mod common;
 mod compat;
 mod faults;
 mod faults_input;
+mod faults_pages;
 mod fuzz_parser;
 mod index;
 mod lock;
