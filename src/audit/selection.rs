@@ -49,6 +49,12 @@ pub(super) fn finding(requirement: &Requirement, problem: &Problem, target: &Tar
             "fix the index URL, network or credentials (URL userinfo or ~/.netrc) and run again"
                 .to_string(),
         ),
+        Problem::UnreadablePage(error) => (
+            Code::UnreadablePage,
+            Severity::Error,
+            format!("`{label}` could not be checked: {error}"),
+            "the index answered, but not with a project page: check that the index URL names the folder of project pages (such as `.../simple/`) and that the server sends pages as HTML or PEP 691 JSON".to_string(),
+        ),
         Problem::NotCached(error) => (
             Code::NotResolvedOffline,
             Severity::Warning,

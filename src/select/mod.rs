@@ -67,6 +67,8 @@ pub enum Problem {
         indexes: Vec<String>,
     },
     Unreachable(FetchError),
+    /// An index answered with something that is not a readable page.
+    UnreadablePage(FetchError),
     NotCached(FetchError),
     NoMatchingVersion {
         nearest: Vec<Version>,
@@ -93,6 +95,17 @@ pub enum Problem {
     DependencyConfusion {
         indexes: Vec<String>,
     },
+}
+
+impl Problem {
+    /// A page that could not be had: not cached, unreadable or unreachable.
+    fn of_fetch(err: &FetchError) -> Problem {
+        match err {
+            FetchError::NotCached { .. } => Problem::NotCached(err.clone()),
+            FetchError::Unreadable { .. } => Problem::UnreadablePage(err.clone()),
+            _ => Problem::Unreachable(err.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,16 +217,13 @@ fn resolve_one(
                 }
             }
             Some(Ok(Answer::NotFound)) | None => not_found_on.push(index.clone()),
-            Some(Err(err @ FetchError::NotCached { .. })) => {
-                problems.push(Problem::NotCached(err.clone()))
-            }
-            Some(Err(err)) => problems.push(Problem::Unreachable(err.clone())),
+            Some(Err(err)) => problems.push(Problem::of_fetch(err)),
         }
     }
     for (location, page) in sources.find_links.iter().zip(&sources.fetched.find_links) {
         match page {
             Ok(page) => candidates.extend(candidates_of(&page.files, &project, location)),
-            Err(err) => problems.push(Problem::Unreachable(err.clone())),
+            Err(err) => problems.push(Problem::of_fetch(err)),
         }
     }
     if found_on.len() > 1 {
@@ -240,9 +250,12 @@ fn resolve_one(
     );
     // An index that could not be read may hold what is missing: say that
     // (it is already among the problems), not that nothing matches.
-    let incomplete = problems
-        .iter()
-        .any(|p| matches!(p, Problem::Unreachable(_) | Problem::NotCached(_)));
+    let incomplete = problems.iter().any(|p| {
+        matches!(
+            p,
+            Problem::Unreachable(_) | Problem::UnreadablePage(_) | Problem::NotCached(_)
+        )
+    });
     if resolved.is_some() || !incomplete {
         problems.extend(problem);
     }

@@ -68,3 +68,98 @@ fn a_cache_entry_whose_header_claims_a_petabyte_is_a_miss_not_an_abort() {
     assert_eq!(findings(&online), findings(&run));
     assert_eq!(index.server.page_requests().len(), 2);
 }
+
+/// An index whose `project` page is `simple/<project>.html` holding `body`,
+/// answered as `fault` says, for `requirements.txt` = `<project>==1.0`.
+fn serving_html(project: &str, body: &[u8], fault: Option<&str>) -> Index {
+    let index = Index::with_requirements(&format!("{project}==1.0\n"));
+    std::fs::write(
+        index.root.path().join(format!("simple/{project}.html")),
+        body,
+    )
+    .unwrap();
+    if let Some(fault) = fault {
+        index.fault(&format!("simple/{project}.html"), fault);
+    }
+    index
+}
+
+#[test]
+fn a_gzip_page_that_inflates_past_the_limit_is_refused_by_name_and_limit() {
+    use std::io::Write;
+    // 300 MiB of zeros after a page's start: about 300 KiB of gzip.
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(b"<!DOCTYPE html><html><body>\n").unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..300 {
+        gzip.write_all(&zeros).unwrap();
+    }
+    let bomb = gzip.finish().unwrap();
+    assert!(bomb.len() < 2 << 20, "a small file: {}", bomb.len());
+    let index = serving_html("bomb", &bomb, Some("encoding gzip"));
+    let run = index.run("audit", &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found = findings(&run);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (rule, package, message) = &found[0];
+    assert_eq!(
+        (rule.as_str(), package.as_str()),
+        ("unreadable-page", "bomb")
+    );
+    let url = format!("{}bomb/", index.server.url("simple"));
+    assert_eq!(
+        message,
+        &format!(
+            "`bomb` could not be checked: {url} sent a page reqlock cannot read: it is larger than 256 MiB after decompression, the most reqlock reads for one page"
+        )
+    );
+    // A bomb is not asked for again.
+    assert_eq!(index.server.page_requests().len(), 1);
+}
+
+#[test]
+fn a_page_that_is_not_a_page_says_why_instead_of_unknown_package() {
+    let cases: [(&str, &[u8], Option<&str>, &str); 4] = [
+        (
+            "garbage",
+            b"\x13\x37 lorem ipsum, no markup at all \xff",
+            None,
+            "it is served as HTML but holds no HTML",
+        ),
+        (
+            "jsonish",
+            br#"{"meta": {"api-version": "1.1"}, "name": "jsonish", "files": []}"#,
+            None,
+            "it is served as HTML but holds JSON (the server sends the wrong Content-Type)",
+        ),
+        (
+            "picture",
+            b"\x89PNG\r\n\x1a\n",
+            Some("content-type image/png"),
+            "its Content-Type `image/png` is neither HTML nor JSON",
+        ),
+        ("nothing", b"", None, "it is served as HTML but is empty"),
+    ];
+    for (project, body, fault, why) in cases {
+        let index = serving_html(project, body, fault);
+        let run = index.run("audit", &["--format", "json"]);
+        assert_eq!(run.code, 1, "{project}: {}", run.stderr);
+        let found = findings(&run);
+        assert_eq!(found.len(), 1, "{project}: {found:?}");
+        assert_eq!(found[0].0, "unreadable-page", "{project}: {found:?}");
+        assert!(found[0].2.ends_with(why), "{project}: {}", found[0].2);
+    }
+}
+
+#[test]
+fn an_empty_but_real_html_page_is_still_a_project_without_files() {
+    let index = serving_html(
+        "emptied",
+        b"<!DOCTYPE html><html><head><title>Links for emptied</title></head><body></body></html>",
+        None,
+    );
+    let run = index.run("audit", &["--format", "json"]);
+    let found = findings(&run);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "unknown-package");
+}
