@@ -81,9 +81,9 @@ pub(super) fn conflicts(
                         format!(
                             "`{}{}` is excluded by `{}{}` ({}), which requires `{}{wanted}`",
                             pinned.label(),
-                            pinned.specifier,
+                            pinned.specifier_text(),
                             requirer.label(),
-                            requirer.specifier,
+                            requirer.specifier_text(),
                             located(requirer),
                             dependency.name
                         ),
@@ -108,7 +108,7 @@ pub(super) fn conflicts(
 /// The finding for a pin whose `Requires-Dist` could not be read: the
 /// check did not run for it, and the report says so.
 fn unchecked(requirement: &Requirement, unavailable: &Unavailable) -> Finding {
-    let pin = format!("{}{}", requirement.label(), requirement.specifier);
+    let pin = format!("{}{}", requirement.label(), requirement.specifier_text());
     let (code, severity, why, help) = match &unavailable.reason {
         Unread::Failed(MetadataFetchError::Fetch(FetchError::NotCached { .. })) => (
             Code::NotResolvedOffline,

@@ -32,7 +32,7 @@ fn list(versions: &[Version]) -> String {
 /// The finding for one thing resolution ran into.
 pub(super) fn finding(requirement: &Requirement, problem: &Problem, target: &Target) -> Finding {
     let label = requirement.label();
-    let spec = format!("{label}{}", requirement.specifier);
+    let spec = format!("{label}{}", requirement.specifier_text());
     let python = format!("Python {}.{}", target.python.0, target.python.1);
     let (code, severity, message, help) = match problem {
         Problem::UnknownPackage { indexes } => (

@@ -556,6 +556,7 @@ impl Pylock {
                 name: Some(package.name.clone()),
                 display_name: Some(package.name.to_string()),
                 specifier,
+                arbitrary_equality: Vec::new(),
                 extras: Vec::new(),
                 marker: package.marker.clone(),
                 parsed_marker,

@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
 
+use pep508_rs::pep440_rs::{Operator, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerTree, VerbatimUrl, VersionOrUrl};
 
 use super::Requirement;
@@ -292,7 +293,10 @@ pub fn parse_requirement(
             spec.extras = parsed.requirement.extras;
         }
         match parsed.requirement.version_or_url {
-            Some(VersionOrUrl::VersionSpecifier(specifiers)) => spec.specifier = specifiers,
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+                spec.arbitrary_equality = arbitrary_equality(&source, &specifiers);
+                spec.specifier = specifiers;
+            }
             Some(VersionOrUrl::Url(direct)) => {
                 spec.url = Some(direct.given().unwrap_or(direct.as_str()).to_string())
             }
@@ -339,6 +343,36 @@ fn local_path_link<'a>(
         }
     }
     Ok(Some(path))
+}
+
+/// The version text of each `===` clause of `text`, as written, when
+/// there are as many as `specifiers` holds (which normalized them). The
+/// text runs as packaging's does: from after `===` and any spaces up to a
+/// space, `;`, `)` or `,`.
+fn arbitrary_equality(text: &str, specifiers: &VersionSpecifiers) -> Vec<String> {
+    let wanted = specifiers
+        .iter()
+        .filter(|specifier| *specifier.operator() == Operator::ExactEqual)
+        .count();
+    if wanted == 0 {
+        return Vec::new();
+    }
+    let found: Vec<String> = text
+        .match_indices("===")
+        .map(|(at, _)| {
+            text[at + 3..]
+                .trim_start()
+                .split(|c: char| c.is_whitespace() || matches!(c, ';' | ')' | ','))
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    if found.len() == wanted {
+        found
+    } else {
+        Vec::new()
+    }
 }
 
 /// For a URL or path: the requirement string pip derives from it (a wheel's
@@ -524,6 +558,7 @@ fn set_editable_name(
     spec.display_name = Some(parsed.display_name);
     spec.name = Some(parsed.requirement.name);
     if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = parsed.requirement.version_or_url {
+        spec.arbitrary_equality = arbitrary_equality(name, &specifiers);
         spec.specifier = specifiers;
     }
     spec.extras.extend(parsed.requirement.extras);
@@ -589,6 +624,36 @@ mod tests {
     fn single_equals_gets_a_hint() {
         let err = parse_requirement("foo=1.0", Path::new("/"), here()).unwrap_err();
         assert!(err.help.unwrap().contains("did you mean `==`"));
+    }
+
+    #[test]
+    fn arbitrary_equality_keeps_its_text_and_compares_it() {
+        let version = |text: &str| pep508_rs::pep440_rs::Version::from_str(text).unwrap();
+        let spec = parse("foo===1.0-2");
+        assert_eq!(spec.arbitrary_equality, ["1.0-2"]);
+        assert_eq!(spec.specifier_text(), "===1.0-2");
+        assert!(
+            !spec.admits(&version("1.0.post2")),
+            "pip: text, not version"
+        );
+        assert!(
+            !spec.admits(&version("1.0-2")),
+            "a version reads as 1.0.post2"
+        );
+        let spec = parse("foo (=== 1.0.POST2 , <2) ; python_version > '3'");
+        assert_eq!(spec.arbitrary_equality, ["1.0.POST2"]);
+        assert_eq!(spec.specifier_text(), "===1.0.POST2, <2");
+        assert!(spec.admits(&version("1.0.post2")), "case does not count");
+        let spec = parse("foo===1.0");
+        assert!(spec.admits(&version("1.0")));
+        assert!(
+            !spec.admits(&version("1.0.0")),
+            "`1.0.0` is not the text `1.0`"
+        );
+        let spec = parse("foo==1.0.0,!=1.0.1");
+        assert!(spec.arbitrary_equality.is_empty());
+        assert_eq!(spec.specifier_text(), spec.specifier.to_string());
+        assert!(spec.admits(&version("1.0")));
     }
 
     #[test]

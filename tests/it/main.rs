@@ -21,3 +21,4 @@ mod lock_direct;
 mod lock_index;
 mod lock_sdist;
 mod pip_differential;
+mod pip_parity;
