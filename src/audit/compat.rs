@@ -58,7 +58,7 @@ impl Subject<'_> {
     fn spelled(&self) -> String {
         match &self.version {
             Some(version) => format!("{}=={version}", self.name),
-            None => format!("{}{}", self.name, self.requirement.specifier),
+            None => format!("{}{}", self.name, self.requirement.specifier_text()),
         }
     }
 

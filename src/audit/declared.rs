@@ -43,6 +43,10 @@ pub(super) fn conflicts(
             if !by_name.contains_key(name.as_str()) {
                 continue;
             }
+            // Deep nesting would overflow pep508_rs's stack.
+            if crate::requirements::requirement::too_deeply_nested(raw).is_some() {
+                continue;
+            }
             let Ok(dependency) = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(raw)
             else {
                 continue;
@@ -78,9 +82,9 @@ pub(super) fn conflicts(
                         format!(
                             "`{}{}` is excluded by `{}{}` ({}), which requires `{}{wanted}`",
                             pinned.label(),
-                            pinned.specifier,
+                            pinned.specifier_text(),
                             requirer.label(),
-                            requirer.specifier,
+                            requirer.specifier_text(),
                             located(requirer),
                             dependency.name
                         ),
@@ -105,7 +109,7 @@ pub(super) fn conflicts(
 /// The finding for a pin whose `Requires-Dist` could not be read: the
 /// check did not run for it, and the report says so.
 fn unchecked(requirement: &Requirement, unavailable: &Unavailable) -> Finding {
-    let pin = format!("{}{}", requirement.label(), requirement.specifier);
+    let pin = format!("{}{}", requirement.label(), requirement.specifier_text());
     let (code, severity, why, help) = match &unavailable.reason {
         Unread::Failed(MetadataFetchError::Fetch(FetchError::NotCached { .. })) => (
             Code::NotResolvedOffline,

@@ -54,6 +54,8 @@ pub enum Code {
     LocalVersionUnavailable,
     /// an index that could not be read, so the answer may be incomplete
     IndexUnreachable,
+    /// an index answered with a page reqlock cannot read (garbage, wrong content type, too large)
+    UnreadablePage,
     /// a package found on more than one index; pip takes the highest version from any
     DependencyConfusion,
     /// not resolved: `--offline` and no cached page, so nothing was checked for it

@@ -65,12 +65,12 @@ pub(super) fn pinning(
     let (specifier, via, constraint) = if requirement.specifier.is_empty() {
         let constraint = constrained_by?;
         (
-            constraint.specifier.to_string(),
+            constraint.specifier_text(),
             format!(" (constraint at {})", located(constraint)),
             Some(constraint),
         )
     } else {
-        (requirement.specifier.to_string(), String::new(), None)
+        (requirement.specifier_text(), String::new(), None)
     };
     let found = finding(
         Code::LooseRange,
@@ -87,7 +87,7 @@ pub(super) fn pinning(
             format!(
                 "the constraint `{}{}`",
                 constraint.label(),
-                constraint.specifier
+                constraint.specifier_text()
             ),
         ),
         None => found,
@@ -244,7 +244,7 @@ fn conflict_between(earlier: &Requirement, later: &Requirement) -> Option<Findin
             continue;
         }
         let version: &Version = pin.version();
-        if other.specifier.contains(version) {
+        if other.admits(version) {
             continue;
         }
         let kind = if other.constraint || pinned.constraint {
@@ -259,10 +259,10 @@ fn conflict_between(earlier: &Requirement, later: &Requirement) -> Option<Findin
             format!(
                 "`{}{}` ({}) and `{}{}` ({}) cannot both hold",
                 pinned.label(),
-                pinned.specifier,
+                pinned.specifier_text(),
                 located(pinned),
                 other.label(),
-                other.specifier,
+                other.specifier_text(),
                 located(other)
             ),
             format!("make the {kind}s agree on one release; pip stops with `ResolutionImpossible` otherwise"),

@@ -32,7 +32,7 @@ fn list(versions: &[Version]) -> String {
 /// The finding for one thing resolution ran into.
 pub(super) fn finding(requirement: &Requirement, problem: &Problem, target: &Target) -> Finding {
     let label = requirement.label();
-    let spec = format!("{label}{}", requirement.specifier);
+    let spec = format!("{label}{}", requirement.specifier_text());
     let python = format!("Python {}.{}", target.python.0, target.python.1);
     let (code, severity, message, help) = match problem {
         Problem::UnknownPackage { indexes } => (
@@ -48,6 +48,12 @@ pub(super) fn finding(requirement: &Requirement, problem: &Problem, target: &Tar
             format!("`{label}` could not be checked: {error}"),
             "fix the index URL, network or credentials (URL userinfo or ~/.netrc) and run again"
                 .to_string(),
+        ),
+        Problem::UnreadablePage(error) => (
+            Code::UnreadablePage,
+            Severity::Error,
+            format!("`{label}` could not be checked: {error}"),
+            "the index answered, but not with a project page: check that the index URL names the folder of project pages (such as `.../simple/`) and that the server sends pages as HTML or PEP 691 JSON".to_string(),
         ),
         Problem::NotCached(error) => (
             Code::NotResolvedOffline,

@@ -48,6 +48,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<Status, Error> {
             pre: args.pre || set.options.pre,
             only_binary: set.options.only_binary.clone(),
             no_binary: set.options.no_binary.clone(),
+            prefer_binary: set.options.prefer_binary,
         },
     );
     let pinned = declared::pinned_metadata(

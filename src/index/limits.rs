@@ -36,6 +36,14 @@ pub const MAX_ENTRIES: usize = 100_000;
 /// and the file is held in memory whole.
 pub const MAX_METADATA: u64 = 64 << 20;
 
+/// The most one project page (or find-links page) may be, counted after
+/// HTTP decompression, while it streams in. The largest real simple pages
+/// are tens of MiB (projects with thousands of releases, each with dozens
+/// of wheels); a page is held in memory whole while it is parsed, and a
+/// few KiB of gzip can inflate to gigabytes, so a bound well above the
+/// largest real page stops a bomb before it grows the process.
+pub const MAX_PAGE: u64 = 256 << 20;
+
 /// The bounds on unpacking one archive, passed as a value so that tests can
 /// make them small.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +96,7 @@ mod tests {
     fn sizes_read_as_people_write_them() {
         assert_eq!(human(MAX_SDIST_DOWNLOAD), "1 GiB");
         assert_eq!(human(MAX_METADATA), "64 MiB");
+        assert_eq!(human(MAX_PAGE), "256 MiB");
         assert_eq!(human(1000), "1000 bytes");
     }
 }

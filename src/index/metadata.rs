@@ -68,10 +68,22 @@ impl DistMetadata {
                             .map_err(|err| invalid("Version", err.to_string()))?,
                     );
                 }
-                "requires-dist" => requires_dist.push(
-                    Requirement::from_str(&value)
-                        .map_err(|err| invalid("Requires-Dist", err.message.to_string()))?,
-                ),
+                "requires-dist" => {
+                    // Deep nesting would overflow pep508_rs's stack.
+                    if crate::requirements::requirement::too_deeply_nested(&value).is_some() {
+                        return Err(invalid(
+                            "Requires-Dist",
+                            format!(
+                                "its marker nests more than {} parentheses deep",
+                                crate::requirements::requirement::MAX_MARKER_NESTING
+                            ),
+                        ));
+                    }
+                    requires_dist.push(
+                        Requirement::from_str(&value)
+                            .map_err(|err| invalid("Requires-Dist", err.message.to_string()))?,
+                    )
+                }
                 "requires-python" => {
                     requires_python = Some(
                         VersionSpecifiers::from_str(&value)
@@ -233,6 +245,23 @@ mod tests {
             .map(|r| r.name.to_string())
             .collect();
         assert_eq!(names, ["cycler"]);
+    }
+
+    #[test]
+    fn a_requires_dist_nested_past_the_bound_is_invalid_not_a_stack_overflow() {
+        let marker = format!("{}extra == 'x'{}", "(".repeat(20_000), ")".repeat(20_000));
+        let text = format!("Name: a\nVersion: 1.0\nRequires-Dist: b ; {marker}\n");
+        let err = DistMetadata::parse(&text).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                MetadataError::InvalidField {
+                    field: "Requires-Dist",
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     const WHEEL_METADATA: &str = "Metadata-Version: 2.1\r

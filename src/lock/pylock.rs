@@ -547,12 +547,16 @@ impl Pylock {
             let parsed_marker = package
                 .marker
                 .as_deref()
+                .filter(|marker| {
+                    crate::requirements::requirement::too_deeply_nested(marker).is_none()
+                })
                 .and_then(|marker| pep508_rs::MarkerTree::from_str(marker).ok())
                 .unwrap_or(pep508_rs::MarkerTree::TRUE);
             set.requirements.push(crate::requirements::Requirement {
                 name: Some(package.name.clone()),
                 display_name: Some(package.name.to_string()),
                 specifier,
+                arbitrary_equality: Vec::new(),
                 extras: Vec::new(),
                 marker: package.marker.clone(),
                 parsed_marker,

@@ -30,7 +30,7 @@ impl<'a> From<&'a Requirement> for RequirementView<'a> {
     fn from(requirement: &'a Requirement) -> Self {
         RequirementView {
             name: requirement.name.as_ref().map(ToString::to_string),
-            specifier: requirement.specifier.to_string(),
+            specifier: requirement.specifier_text(),
             extras: requirement.extras.iter().map(ToString::to_string).collect(),
             marker: requirement.marker.as_deref(),
             url: requirement.url.as_deref(),

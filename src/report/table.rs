@@ -47,7 +47,7 @@ pub fn list_table(set: &RequirementSet, color: bool) -> String {
         }
         table.add_row(vec![
             requirement.label(),
-            requirement.specifier.to_string(),
+            requirement.specifier_text(),
             requirement
                 .extras
                 .iter()

@@ -21,7 +21,7 @@ use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use pep508_rs::pep440_rs::VersionSpecifiers;
+use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerTree, PackageName};
 
 use crate::diagnostic::{Diagnostic, Location, Severity};
@@ -33,7 +33,13 @@ use source::{DecodeError, LogicalLine, SourceText};
 pub struct Requirement {
     pub name: Option<PackageName>,
     pub display_name: Option<String>,
+    /// The specifiers, with versions normalized: match through
+    /// [`Requirement::admits`] and show through
+    /// [`Requirement::specifier_text`], which keep `===` as written.
     pub specifier: VersionSpecifiers,
+    /// The version text of each `===` clause of `specifier`, in order, as
+    /// written: PEP 440's arbitrary equality compares text, not versions.
+    pub arbitrary_equality: Vec<String>,
     pub extras: Vec<ExtraName>,
     pub marker: Option<String>,
     pub parsed_marker: MarkerTree,
@@ -59,6 +65,7 @@ impl Requirement {
             name: None,
             display_name: None,
             specifier: VersionSpecifiers::empty(),
+            arbitrary_equality: Vec::new(),
             extras: Vec::new(),
             marker: None,
             parsed_marker: MarkerTree::TRUE,
@@ -71,6 +78,45 @@ impl Requirement {
             origin,
             ignored_rules: Vec::new(),
         }
+    }
+
+    /// Whether `version` satisfies every specifier of the line. `===`
+    /// compares its text as written with the version's normalized text,
+    /// ignoring case, as pip does (`===1.0-2` admits no release, not
+    /// `1.0.post2`); every other operator compares versions.
+    pub fn admits(&self, version: &Version) -> bool {
+        let mut arbitrary = self.arbitrary_equality.iter();
+        let mut shown = None;
+        self.specifier.iter().all(|specifier| {
+            if *specifier.operator() != Operator::ExactEqual {
+                return specifier.contains(version);
+            }
+            let text = shown.get_or_insert_with(|| version.to_string());
+            match arbitrary.next() {
+                Some(written) => text.eq_ignore_ascii_case(written),
+                None => specifier.contains(version),
+            }
+        })
+    }
+
+    /// The specifiers to show: normalized, but `===` as written.
+    pub fn specifier_text(&self) -> String {
+        if self.arbitrary_equality.is_empty() {
+            return self.specifier.to_string();
+        }
+        let mut arbitrary = self.arbitrary_equality.iter();
+        self.specifier
+            .iter()
+            .map(|specifier| {
+                if *specifier.operator() == Operator::ExactEqual {
+                    if let Some(written) = arbitrary.next() {
+                        return format!("==={written}");
+                    }
+                }
+                specifier.to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The name to show: as written, else normalized, else the URL.
@@ -118,6 +164,13 @@ pub struct ParseError {
     /// Errors, and the warnings found along the way.
     pub diagnostics: Vec<Diagnostic>,
 }
+
+/// The most files a `-r`/`-c` chain may nest, the file named on the command
+/// line included. Real projects nest a handful; pip itself reads deeper
+/// chains, but each level costs a stack frame here, and a chain of
+/// thousands (a generated or hostile set of files) would overflow the
+/// stack instead of being reported.
+pub const MAX_INCLUDE_DEPTH: usize = 100;
 
 /// Answers `${NAME}` lookups in requirements files.
 pub type VariableLookup = Box<dyn Fn(&str) -> Option<String>>;
@@ -284,6 +337,16 @@ impl<'a> Parser<'a> {
             self.errors.push(error(
                 format!("cannot read remote requirements file `{}`", path.display()),
                 Some("download it and pass the local copy".into()),
+            ));
+            return;
+        }
+        if self.chain.len() >= MAX_INCLUDE_DEPTH {
+            self.errors.push(error(
+                format!(
+                    "`-r`/`-c` includes nest more than {MAX_INCLUDE_DEPTH} files deep: `{}` is not read",
+                    path.display(),
+                ),
+                Some("flatten the includes: list the requirements of the deepest files in a file higher up".into()),
             ));
             return;
         }

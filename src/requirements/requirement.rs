@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
 
+use pep508_rs::pep440_rs::{Operator, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerTree, VerbatimUrl, VersionOrUrl};
 
 use super::Requirement;
@@ -63,6 +64,47 @@ const ARCHIVE_EXTENSIONS: &[&str] = &[
     ".tgz",
     ".tar",
 ];
+
+/// The most parentheses a marker (or a requirement) may nest. Real markers
+/// nest two or three; pip reads deeper ones, but pep508_rs parses them by
+/// recursion, and thousands of levels would overflow the stack before any
+/// error could be reported.
+pub const MAX_MARKER_NESTING: usize = 100;
+
+/// The byte offset of the first `(` in `text` that opens more than
+/// [`MAX_MARKER_NESTING`] levels, counting outside quoted strings (which
+/// PEP 508 writes without escapes), or `None` when the text nests less.
+/// Check this before handing text that may hold a marker to pep508_rs.
+pub fn too_deeply_nested(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote = None;
+    for (at, byte) in text.bytes().enumerate() {
+        match (quote, byte) {
+            (Some(open), _) if byte == open => quote = None,
+            (Some(_), _) => {}
+            (None, b'\'' | b'"') => quote = Some(byte),
+            (None, b'(') => {
+                depth += 1;
+                if depth > MAX_MARKER_NESTING {
+                    return Some(at);
+                }
+            }
+            (None, b')') => depth = depth.saturating_sub(1),
+            (None, _) => {}
+        }
+    }
+    None
+}
+
+fn nesting_error(base: usize, at: usize) -> RequirementError {
+    RequirementError {
+        message: format!(
+            "invalid marker: parentheses nest more than {MAX_MARKER_NESTING} levels deep"
+        ),
+        span: base + at..base + at + 1,
+        help: Some("no real marker needs this depth: remove the redundant parentheses".into()),
+    }
+}
 
 /// The URL scheme of `text` in lower case, if it has one.
 pub fn url_scheme(text: &str) -> Option<String> {
@@ -189,6 +231,9 @@ pub fn parse_requirement(
                     help: None,
                 });
             }
+            if let Some(at) = too_deeply_nested(trimmed) {
+                return Err(nesting_error(marker_offset + leading, at));
+            }
             parsed_marker = MarkerTree::from_str(trimmed).map_err(|err| RequirementError {
                 message: format!("invalid marker: {}", err.message),
                 span: shift(marker_offset + leading, err.start, err.len, trimmed),
@@ -248,7 +293,10 @@ pub fn parse_requirement(
             spec.extras = parsed.requirement.extras;
         }
         match parsed.requirement.version_or_url {
-            Some(VersionOrUrl::VersionSpecifier(specifiers)) => spec.specifier = specifiers,
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+                spec.arbitrary_equality = arbitrary_equality(&source, &specifiers);
+                spec.specifier = specifiers;
+            }
             Some(VersionOrUrl::Url(direct)) => {
                 spec.url = Some(direct.given().unwrap_or(direct.as_str()).to_string())
             }
@@ -295,6 +343,36 @@ fn local_path_link<'a>(
         }
     }
     Ok(Some(path))
+}
+
+/// The version text of each `===` clause of `text`, as written, when
+/// there are as many as `specifiers` holds (which normalized them). The
+/// text runs as packaging's does: from after `===` and any spaces up to a
+/// space, `;`, `)` or `,`.
+fn arbitrary_equality(text: &str, specifiers: &VersionSpecifiers) -> Vec<String> {
+    let wanted = specifiers
+        .iter()
+        .filter(|specifier| *specifier.operator() == Operator::ExactEqual)
+        .count();
+    if wanted == 0 {
+        return Vec::new();
+    }
+    let found: Vec<String> = text
+        .match_indices("===")
+        .map(|(at, _)| {
+            text[at + 3..]
+                .trim_start()
+                .split(|c: char| c.is_whitespace() || matches!(c, ';' | ')' | ','))
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    if found.len() == wanted {
+        found
+    } else {
+        Vec::new()
+    }
 }
 
 /// For a URL or path: the requirement string pip derives from it (a wheel's
@@ -363,6 +441,9 @@ fn reject_bad_identifiers(text: &str) -> Result<(), RequirementError> {
 
 fn pep508(text: &str) -> Result<Pep508, RequirementError> {
     reject_bad_identifiers(text)?;
+    if let Some(at) = too_deeply_nested(text) {
+        return Err(nesting_error(0, at));
+    }
     match pep508_rs::Requirement::<VerbatimUrl>::from_str(text) {
         Ok(requirement) => {
             let trimmed = text.trim_start();
@@ -477,6 +558,7 @@ fn set_editable_name(
     spec.display_name = Some(parsed.display_name);
     spec.name = Some(parsed.requirement.name);
     if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = parsed.requirement.version_or_url {
+        spec.arbitrary_equality = arbitrary_equality(name, &specifiers);
         spec.specifier = specifiers;
     }
     spec.extras.extend(parsed.requirement.extras);
@@ -542,6 +624,73 @@ mod tests {
     fn single_equals_gets_a_hint() {
         let err = parse_requirement("foo=1.0", Path::new("/"), here()).unwrap_err();
         assert!(err.help.unwrap().contains("did you mean `==`"));
+    }
+
+    #[test]
+    fn arbitrary_equality_keeps_its_text_and_compares_it() {
+        let version = |text: &str| pep508_rs::pep440_rs::Version::from_str(text).unwrap();
+        let spec = parse("foo===1.0-2");
+        assert_eq!(spec.arbitrary_equality, ["1.0-2"]);
+        assert_eq!(spec.specifier_text(), "===1.0-2");
+        assert!(
+            !spec.admits(&version("1.0.post2")),
+            "pip: text, not version"
+        );
+        assert!(
+            !spec.admits(&version("1.0-2")),
+            "a version reads as 1.0.post2"
+        );
+        let spec = parse("foo (=== 1.0.POST2 , <2) ; python_version > '3'");
+        assert_eq!(spec.arbitrary_equality, ["1.0.POST2"]);
+        assert_eq!(spec.specifier_text(), "===1.0.POST2, <2");
+        assert!(spec.admits(&version("1.0.post2")), "case does not count");
+        let spec = parse("foo===1.0");
+        assert!(spec.admits(&version("1.0")));
+        assert!(
+            !spec.admits(&version("1.0.0")),
+            "`1.0.0` is not the text `1.0`"
+        );
+        let spec = parse("foo==1.0.0,!=1.0.1");
+        assert!(spec.arbitrary_equality.is_empty());
+        assert_eq!(spec.specifier_text(), spec.specifier.to_string());
+        assert!(spec.admits(&version("1.0")));
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_quotes_and_bounded() {
+        let nested = |depth: usize| {
+            format!(
+                "{}python_version > '3'{}",
+                "(".repeat(depth),
+                ")".repeat(depth)
+            )
+        };
+        assert_eq!(too_deeply_nested(&nested(MAX_MARKER_NESTING)), None);
+        assert_eq!(
+            too_deeply_nested(&nested(MAX_MARKER_NESTING + 1)),
+            Some(MAX_MARKER_NESTING)
+        );
+        let quoted = format!("extra == '{}'", "(".repeat(500));
+        assert_eq!(too_deeply_nested(&quoted), None);
+        let closed = "(a)".repeat(500);
+        assert_eq!(too_deeply_nested(&closed), None);
+
+        let deep = format!("foo ; {}", nested(20_000));
+        let err = parse_requirement(&deep, Path::new("/"), here()).unwrap_err();
+        assert!(
+            err.message.contains("nest more than 100"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.span, 106..107);
+        // Through an egg fragment the marker reaches pep508_rs another way.
+        let egg = format!("https://h.invalid/x.tar.gz#egg=foo;{}", nested(20_000));
+        let err = parse_requirement(&egg, Path::new("/"), here()).unwrap_err();
+        assert!(
+            err.message.contains("nest more than 100"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

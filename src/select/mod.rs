@@ -26,6 +26,9 @@ pub struct Policy {
     /// Names (normalized) or `:all:`, as pip's `--only-binary`.
     pub only_binary: BTreeSet<String>,
     pub no_binary: BTreeSet<String>,
+    /// `--prefer-binary`: the newest release with an installable wheel
+    /// wins over newer releases with only an sdist, as pip ranks them.
+    pub prefer_binary: bool,
 }
 
 impl Policy {
@@ -67,6 +70,8 @@ pub enum Problem {
         indexes: Vec<String>,
     },
     Unreachable(FetchError),
+    /// An index answered with something that is not a readable page.
+    UnreadablePage(FetchError),
     NotCached(FetchError),
     NoMatchingVersion {
         nearest: Vec<Version>,
@@ -93,6 +98,17 @@ pub enum Problem {
     DependencyConfusion {
         indexes: Vec<String>,
     },
+}
+
+impl Problem {
+    /// A page that could not be had: not cached, unreadable or unreachable.
+    fn of_fetch(err: &FetchError) -> Problem {
+        match err {
+            FetchError::NotCached { .. } => Problem::NotCached(err.clone()),
+            FetchError::Unreadable { .. } => Problem::UnreadablePage(err.clone()),
+            _ => Problem::Unreachable(err.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,16 +220,13 @@ fn resolve_one(
                 }
             }
             Some(Ok(Answer::NotFound)) | None => not_found_on.push(index.clone()),
-            Some(Err(err @ FetchError::NotCached { .. })) => {
-                problems.push(Problem::NotCached(err.clone()))
-            }
-            Some(Err(err)) => problems.push(Problem::Unreachable(err.clone())),
+            Some(Err(err)) => problems.push(Problem::of_fetch(err)),
         }
     }
     for (location, page) in sources.find_links.iter().zip(&sources.fetched.find_links) {
         match page {
             Ok(page) => candidates.extend(candidates_of(&page.files, &project, location)),
-            Err(err) => problems.push(Problem::Unreachable(err.clone())),
+            Err(err) => problems.push(Problem::of_fetch(err)),
         }
     }
     if found_on.len() > 1 {
@@ -240,9 +253,12 @@ fn resolve_one(
     );
     // An index that could not be read may hold what is missing: say that
     // (it is already among the problems), not that nothing matches.
-    let incomplete = problems
-        .iter()
-        .any(|p| matches!(p, Problem::Unreachable(_) | Problem::NotCached(_)));
+    let incomplete = problems.iter().any(|p| {
+        matches!(
+            p,
+            Problem::Unreachable(_) | Problem::UnreadablePage(_) | Problem::NotCached(_)
+        )
+    });
     if resolved.is_some() || !incomplete {
         problems.extend(problem);
     }
@@ -291,7 +307,10 @@ fn pick(
         .specifier
         .iter()
         .any(|s| matches!(s.operator(), Operator::Equal | Operator::ExactEqual));
-    let matches = |version: &Version| specifiers.iter().all(|s| s.contains(version));
+    // Through the requirements, not the specifiers: `===` compares text.
+    let matches = |version: &Version| {
+        requirement.admits(version) && constraints.iter().all(|c| c.admits(version))
+    };
     let mut matching: Vec<&Candidate<'_>> =
         candidates.iter().filter(|c| matches(&c.version)).collect();
 
@@ -371,7 +390,20 @@ fn pick(
         .copied()
         .filter(|c| installable(c))
         .collect();
-    let Some(best) = usable.iter().map(|c| &c.version).max().cloned() else {
+    let newest = |wheels_only: bool| {
+        usable
+            .iter()
+            .filter(|c| !wheels_only || matches!(c.kind, DistKind::Wheel(_)))
+            .map(|c| &c.version)
+            .max()
+            .cloned()
+    };
+    let best = if policy.prefer_binary {
+        newest(true).or_else(|| newest(false))
+    } else {
+        newest(false)
+    };
+    let Some(best) = best else {
         let version = newest_matching.unwrap_or_else(|| python_ok[0].version.clone());
         let sdist = python_ok.iter().any(|c| matches!(c.kind, DistKind::Sdist));
         return (
@@ -498,7 +530,14 @@ mod tests {
             find_links: &[],
             fetched: &fetched,
         };
-        resolve_all(&set, &sources, &target, &Policy::default())
+        // As `audit` builds it: from the files' options.
+        let policy = Policy {
+            pre: set.options.pre,
+            only_binary: set.options.only_binary.clone(),
+            no_binary: set.options.no_binary.clone(),
+            prefer_binary: set.options.prefer_binary,
+        };
+        resolve_all(&set, &sources, &target, &policy)
     }
 
     fn version(resolution: &Resolution) -> Option<String> {
@@ -517,6 +556,54 @@ mod tests {
         let resolutions = resolve_text("a>=0.5\na>=1.5\n", &files);
         assert_eq!(version(&resolutions[0]).as_deref(), Some("1.0"));
         assert_eq!(version(&resolutions[1]).as_deref(), Some("2.0b1"));
+    }
+
+    #[test]
+    fn arbitrary_equality_compares_the_text_as_written() {
+        let files = ["foo-1.0.post2-py3-none-any.whl", "foo-1.0-py3-none-any.whl"];
+        let resolutions = resolve_text(
+            "foo===1.0-2\nfoo===1.0.post2\nfoo===1.0.POST2\nfoo===1.0.0\nfoo===1.0\n",
+            &files,
+        );
+        let versions: Vec<Option<String>> = resolutions.iter().map(version).collect();
+        assert_eq!(
+            versions,
+            [
+                None,
+                Some("1.0.post2".to_string()),
+                Some("1.0.post2".to_string()),
+                None,
+                Some("1.0".to_string())
+            ]
+        );
+        assert!(matches!(
+            &resolutions[0],
+            Resolution::Checked { problems, .. }
+                if matches!(problems[..], [Problem::NoMatchingVersion { .. }])
+        ));
+    }
+
+    #[test]
+    fn prefer_binary_takes_the_newest_release_with_an_installable_wheel() {
+        let files = [
+            "a-1.0-py3-none-any.whl",
+            "a-1.5-cp312-cp312-win_amd64.whl",
+            "a-1.5.tar.gz",
+            "a-2.0.tar.gz",
+        ];
+        let plain = resolve_text("a\n", &files);
+        assert_eq!(version(&plain[0]).as_deref(), Some("2.0"));
+        let preferring = resolve_text("--prefer-binary\na\n", &files);
+        assert_eq!(version(&preferring[0]).as_deref(), Some("1.0"));
+        assert!(matches!(
+            &preferring[0],
+            Resolution::Checked { resolved: Some(resolved), problems }
+                if !resolved.needs_build && problems.is_empty()
+        ));
+        // With no wheel for the target at all, the newest sdist it is.
+        let files = ["a-1.0-cp312-cp312-win_amd64.whl", "a-2.0.tar.gz"];
+        let preferring = resolve_text("--prefer-binary\na\n", &files);
+        assert_eq!(version(&preferring[0]).as_deref(), Some("2.0"));
     }
 
     #[test]

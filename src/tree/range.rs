@@ -4,10 +4,13 @@
 
 use std::fmt;
 use std::ops::Bound;
+use std::str::FromStr;
 
 use pep508_rs::pep440_rs::{Operator, Version, VersionSpecifier, VersionSpecifiers};
 use pubgrub::VersionSet;
 use version_ranges::Ranges;
+
+use crate::requirements::Requirement;
 
 /// A set of versions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +25,23 @@ impl VersionRange {
 }
 
 impl VersionRange {
+    /// The versions a requirements-file line admits. `===` compares text
+    /// (see [`Requirement::admits`]): a text that no version's normalized
+    /// form spells (`===1.0-2`) admits nothing; one that does admits that
+    /// version, and the provider drops other spellings of it (`1.0.0` for
+    /// `===1.0`).
+    pub fn from_requirement(requirement: &Requirement) -> VersionRange {
+        let spelled = requirement.arbitrary_equality.iter().all(|text| {
+            Version::from_str(text)
+                .is_ok_and(|version| version.to_string().eq_ignore_ascii_case(text))
+        });
+        if spelled {
+            VersionRange::from_specifiers(&requirement.specifier)
+        } else {
+            VersionRange(Ranges::empty())
+        }
+    }
+
     /// The version, when the set holds exactly one.
     pub fn only_version(&self) -> Option<&Version> {
         self.0.as_singleton()

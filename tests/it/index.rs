@@ -86,6 +86,7 @@ const INDEX_RULES: &[&str] = &[
     "no-compatible-wheel",
     "local-version-unavailable",
     "index-unreachable",
+    "unreadable-page",
     "dependency-confusion",
     "not-resolved-offline",
 ];
@@ -151,7 +152,7 @@ fn every_index_rule_on_one_file() {
             ("no-compatible-wheel", 5),
             ("local-version-unavailable", 6),
             ("unknown-package", 7),
-            ("index-unreachable", 8),
+            ("unreadable-page", 8),
             ("index-unreachable", 12),
             ("index-unreachable", 13),
         ]
@@ -176,7 +177,11 @@ fn every_index_rule_on_one_file() {
         "{}",
         text(6)
     );
-    assert!(text(8).contains("cannot read"), "{}", text(8));
+    assert!(
+        text(8).contains("cannot read: it is not valid PEP 691 JSON"),
+        "{}",
+        text(8)
+    );
     assert!(text(12).contains("HTTP 401"), "{}", text(12));
     assert!(text(13).contains("HTTP 503"), "{}", text(13));
     let requirements = document["requirements"].as_array().expect("requirements");

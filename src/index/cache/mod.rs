@@ -152,6 +152,10 @@ impl Cache {
     /// the cache only ever saves a request.
     pub fn load(&self, url: &Url, filter: &VersionFilter) -> Option<Entry> {
         let file = std::fs::File::open(self.path_of(url)).ok()?;
+        // The header's offsets and lengths are checked against this before
+        // anything is allocated from them: a damaged header may claim more
+        // than any memory holds.
+        let size = file.metadata().ok()?.len();
         let mut reader = BufReader::new(file);
         let mut line = String::new();
         reader.read_line(&mut line).ok()?;
@@ -163,9 +167,11 @@ impl Cache {
                     found.omitted_versions.push((*version).to_string());
                     continue;
                 }
-                reader
-                    .seek(SeekFrom::Start(line.len() as u64 + offset))
-                    .ok()?;
+                let start = (line.len() as u64).checked_add(*offset)?;
+                if start.checked_add(*length)? > size {
+                    return None;
+                }
+                reader.seek(SeekFrom::Start(start)).ok()?;
                 let mut bytes = vec![0; usize::try_from(*length).ok()?];
                 reader.read_exact(&mut bytes).ok()?;
                 let files: Vec<StoredFile> = serde_json::from_slice(&bytes).ok()?;
@@ -477,6 +483,39 @@ mod tests {
         std::fs::write(cache.path_of(&url), b"{\"fetched_at\":").unwrap();
         assert!(cache.load(&url, &VersionFilter::all()).is_none());
         assert!(cache.revalidate(&url, &Validators::new()).is_err());
+    }
+
+    #[test]
+    fn a_header_claiming_more_than_the_file_holds_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path().to_path_buf());
+        let url = Url::parse("http://127.0.0.1:9/simple/demo/").unwrap();
+        let page = stored(Some("demo"), &[file("demo-1.0.tar.gz")]);
+        cache.store(&url, &Validators::new(), Some(&page)).unwrap();
+        assert!(cache.load(&url, &VersionFilter::all()).is_some());
+        let entry = std::fs::read_to_string(cache.path_of(&url)).unwrap();
+        let (header, files) = entry.split_once('\n').unwrap();
+        let length = files.len();
+        for (claimed, offset) in [
+            (1_000_000_000_000_000u64, 0u64),
+            (u64::MAX, 0),
+            (length as u64 + 1, 0),
+            (length as u64, 1),
+            (1, u64::MAX),
+        ] {
+            let damaged = header.replace(
+                &format!("[\"1.0\",0,{length}]"),
+                &format!("[\"1.0\",{offset},{claimed}]"),
+            );
+            assert_ne!(damaged, header, "the header names the release");
+            std::fs::write(cache.path_of(&url), format!("{damaged}\n{files}")).unwrap();
+            assert!(
+                cache.load(&url, &VersionFilter::all()).is_none(),
+                "{damaged}"
+            );
+            // A reader that does not want the release is not hurt by it.
+            assert!(cache.load(&url, &VersionFilter::names_only()).is_some());
+        }
     }
 
     fn file(filename: &str) -> DistFile {

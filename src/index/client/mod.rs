@@ -66,6 +66,8 @@ pub struct ClientSettings {
     pub mode: CacheMode,
     /// Extra trusted certificate authorities (PEM), as pip's `cert` setting.
     pub ca_bundle: Option<PathBuf>,
+    /// The most bytes one page may inflate to ([`crate::index::limits::MAX_PAGE`]).
+    pub max_page: u64,
 }
 
 impl Default for ClientSettings {
@@ -78,6 +80,7 @@ impl Default for ClientSettings {
             ttl: Duration::from_secs(600),
             mode: CacheMode::Normal,
             ca_bundle: None,
+            max_page: crate::index::limits::MAX_PAGE,
         }
     }
 }
@@ -101,6 +104,12 @@ pub enum FetchError {
     Local { location: String, message: String },
     #[error("{url} is larger than {}, the most reqlock downloads for it", crate::index::limits::human(*.limit))]
     TooLarge { url: String, limit: u64 },
+    /// The index answered, but not with a page reqlock can read.
+    #[error("{url} sent a page reqlock cannot read: {why}")]
+    Unreadable {
+        url: String,
+        why: crate::index::page::Unreadable,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -517,15 +526,27 @@ impl IndexClient {
 /// make a wrong `Content-Length` cost more than this.
 const MOST_RESERVED: u64 = 64 << 20;
 
-/// A response's whole body. A big page arrives in many chunks: one buffer
-/// of the announced size saves growing and copying it as they come.
-async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
-    let reserved = response.content_length().unwrap_or(0).min(MOST_RESERVED);
+/// A response's whole body, or `None` once it exceeds `limit` bytes
+/// (counted after decompression, so a compressed bomb stops too). A big
+/// page arrives in many chunks: one buffer of the announced size saves
+/// growing and copying it as they come.
+async fn read_body(
+    mut response: reqwest::Response,
+    limit: u64,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let announced = response.content_length().unwrap_or(0);
+    if announced > limit {
+        return Ok(None);
+    }
+    let reserved = announced.min(MOST_RESERVED);
     let mut body = Vec::with_capacity(usize::try_from(reserved).unwrap_or(0));
     while let Some(chunk) = response.chunk().await? {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Ok(None);
+        }
         body.extend_from_slice(&chunk);
     }
-    Ok(body)
+    Ok(Some(body))
 }
 
 /// What one fetching task produced.

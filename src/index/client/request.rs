@@ -8,7 +8,7 @@ use reqwest::header::{
 use reqwest::{StatusCode, Url};
 
 use crate::index::cache::{Answer, Grouping, Validators};
-use crate::index::page::{self, FileView, VersionFilter};
+use crate::index::page::{self, FileView, Unreadable, VersionFilter};
 
 /// PEP 691 content negotiation: JSON preferred, HTML accepted.
 use super::*;
@@ -149,6 +149,10 @@ impl IndexClient {
             url: public.to_string(),
             message,
         };
+        let unreadable = |why: Unreadable| FetchError::Unreadable {
+            url: public.to_string(),
+            why,
+        };
         let mut last_error = None;
         for attempt in 0..=self.settings.retries {
             if attempt > 0 {
@@ -215,24 +219,45 @@ impl IndexClient {
                     })
                 }
                 status if status.is_success() => {
-                    let body = match read_body(response).await {
-                        Ok(body) => body,
+                    let body = match read_body(response, self.settings.max_page).await {
+                        Ok(Some(body)) => body,
+                        // Asking again would only inflate the bomb again.
+                        Ok(None) => {
+                            return Err(unreadable(Unreadable::TooLarge {
+                                limit: self.settings.max_page,
+                            }))
+                        }
                         Err(err) => {
                             last_error = Some(network_error(public, err));
                             continue;
                         }
                     };
-                    let is_json = headers
-                        .get(CONTENT_TYPE)
-                        .and_then(|value| value.to_str().ok())
-                        .is_some_and(|value| value.contains("json"));
+                    // No Content-Type is read as HTML, leniently; any type
+                    // but HTML and JSON is refused, as pip refuses it.
+                    let content_type = headers.get(CONTENT_TYPE).map(|value| {
+                        String::from_utf8_lossy(value.as_bytes()).to_ascii_lowercase()
+                    });
+                    let is_json = match content_type.as_deref() {
+                        Some(value) if value.contains("json") => true,
+                        None => false,
+                        Some(value) if value.contains("html") => false,
+                        Some(value) => {
+                            let essence = value.split(';').next().unwrap_or_default().trim();
+                            return Err(unreadable(Unreadable::ContentType(essence.to_string())));
+                        }
+                    };
                     let mut grouping =
                         Grouping::new(project, filter, self.cache.is_some(), body.len());
                     if is_json {
                         page::parse_json(&body, &base, |file| grouping.push(&file))
-                            .map_err(|err| malformed(err.to_string()))?;
+                            .map_err(|err| unreadable(Unreadable::Json(err.0.to_string())))?;
                     } else {
                         let page = page::parse_html(&String::from_utf8_lossy(&body), &base);
+                        if page.files.is_empty() {
+                            if let Some(why) = page::empty_html_problem(&body) {
+                                return Err(unreadable(why));
+                            }
+                        }
                         for file in &page.files {
                             grouping.push(&FileView::from(file));
                         }

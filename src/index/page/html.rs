@@ -12,13 +12,13 @@ use reqwest::Url;
 /// simply lists no files.
 pub fn parse_html(body: &str, base: &Url) -> ProjectPage {
     // `<base href>` changes what relative links resolve against.
-    let base = anchors(body, "base")
+    let base = elements(body, "base")
         .into_iter()
-        .find_map(|(attributes, _)| attribute(&attributes, "href").and_then(|h| absolute(base, &h)))
+        .find_map(|attributes| attribute(&attributes, "href").and_then(|h| absolute(base, &h)))
         .unwrap_or_else(|| base.clone());
-    let files = anchors(body, "a")
+    let files = elements(body, "a")
         .into_iter()
-        .filter_map(|(attributes, _text)| {
+        .filter_map(|attributes| {
             let href = attribute(&attributes, "href")?;
             let url = absolute(&base, &href)?;
             let mut hashes = BTreeMap::new();
@@ -55,9 +55,11 @@ pub fn parse_html(body: &str, base: &Url) -> ProjectPage {
     }
 }
 
-/// `(attributes, inner text)` of every `<tag ...>` element, with attribute
-/// names lower-cased and values entity-decoded.
-pub(super) fn anchors(body: &str, tag: &str) -> Vec<(Vec<(String, String)>, String)> {
+/// The attributes of every `<tag ...>` element, with attribute names
+/// lower-cased and values entity-decoded. One pass over the page: what an
+/// element encloses is never read (a page of unclosed anchors would make
+/// looking for each one's end quadratic).
+pub(super) fn elements(body: &str, tag: &str) -> Vec<Vec<(String, String)>> {
     let lower = body.to_ascii_lowercase();
     let open = format!("<{tag}");
     let mut found = Vec::new();
@@ -73,12 +75,7 @@ pub(super) fn anchors(body: &str, tag: &str) -> Vec<(Vec<(String, String)>, Stri
         }
         let (attributes, end) = parse_attributes(body, after_name);
         at = end;
-        let close = format!("</{tag}");
-        let text = match lower[end..].find(&close) {
-            Some(i) if tag == "a" => decode_entities(body[end..end + i].trim()),
-            _ => String::new(),
-        };
-        found.push((attributes, text));
+        found.push(attributes);
     }
     found
 }
@@ -185,4 +182,58 @@ pub(super) fn decode_entities(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_of_unclosed_anchors_is_read_in_one_pass() {
+        // 200k anchors that never close (once quadratic: each looked for
+        // its `</a` in the rest of the page), then one that does.
+        let count = 200_000;
+        let mut body = String::from("<html><body>\n");
+        for n in 0..count {
+            body.push_str(&format!(
+                "<a href=\"demo-{n}.0.tar.gz#sha256={n:x}\">demo\n"
+            ));
+        }
+        body.push_str("<a href='demo-last.tar.gz'>demo-last.tar.gz</a></body></html>");
+        let base = Url::parse("http://127.0.0.1:1/simple/demo/").unwrap();
+        let page = parse_html(&body, &base);
+        assert_eq!(page.files.len(), count + 1);
+        for (n, file) in page.files.iter().take(count).enumerate() {
+            assert_eq!(file.filename, format!("demo-{n}.0.tar.gz"));
+            assert_eq!(file.hashes["sha256"], format!("{n:x}"));
+        }
+        let last = &page.files[count];
+        assert_eq!(last.filename, "demo-last.tar.gz");
+        assert_eq!(
+            last.url.as_deref(),
+            Some("http://127.0.0.1:1/simple/demo/demo-last.tar.gz")
+        );
+    }
+
+    #[test]
+    fn unclosed_and_nested_anchors_are_read_as_before() {
+        let base = Url::parse("http://127.0.0.1:1/simple/demo/").unwrap();
+        let body =
+            "<a href=a-1.0.tar.gz><a\thref='a-2.0.tar.gz' data-yanked>x</a><abbr href=no.tar.gz>\
+            <a/href=a-3.0.tar.gz><a href=\"a-4.0.tar.gz";
+        let names: Vec<String> = parse_html(body, &base)
+            .files
+            .into_iter()
+            .map(|file| file.filename)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "a-1.0.tar.gz",
+                "a-2.0.tar.gz",
+                "a-3.0.tar.gz",
+                "a-4.0.tar.gz"
+            ]
+        );
+    }
 }

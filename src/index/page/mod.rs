@@ -17,9 +17,11 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde::{Deserialize, Deserializer, Serialize};
 
 mod html;
+mod unreadable;
 mod url;
 
 pub use html::parse_html;
+pub use unreadable::{empty_html_problem, Unreadable};
 use url::{absolute, resolve, without_fragment};
 
 /// One file of a release: as an index page lists it, as the resolver
@@ -122,7 +124,7 @@ impl VersionFilter {
 
 #[derive(Debug, thiserror::Error)]
 #[error("the page is not valid PEP 691 JSON: {0}")]
-pub struct PageError(#[from] serde_json::Error);
+pub struct PageError(#[from] pub serde_json::Error);
 
 /// A file as a page lists it, borrowing from the page's bytes where it
 /// can: most files of a big page are only grouped and stored, never kept.

@@ -44,6 +44,9 @@ pub(super) struct Provider<'a, S: PackageSource + ?Sized> {
     /// `==`/`===` pins of requirements and constraints: they admit yanked
     /// releases (PEP 592).
     pub(super) pins: HashMap<PackageName, Vec<VersionSpecifiers>>,
+    /// The `===` texts of requirements and constraints, as written: a
+    /// version is chosen only when its normalized text is each of them.
+    pub(super) arbitrary: HashMap<PackageName, Vec<String>>,
     pub(super) conflicts: Vec<ConflictSet>,
     /// Packages a requirement line takes from a URL, a path or `-e`: their
     /// only candidate.
@@ -57,6 +60,9 @@ pub(super) struct Provider<'a, S: PackageSource + ?Sized> {
     /// `--only-binary` and `--no-binary`, canonical names or `:all:`.
     pub(super) only_binary: BTreeSet<String>,
     pub(super) no_binary: BTreeSet<String>,
+    /// `--prefer-binary`: releases with an installable wheel are tried
+    /// first (newest first), then the others, as pip orders candidates.
+    pub(super) prefer_binary: bool,
     /// Newest first, without duplicates.
     pub(super) versions: RefCell<HashMap<PackageName, Rc<Vec<Version>>>>,
     /// `None` for a release `exclude_newer` leaves without files.
@@ -86,6 +92,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         let mut pins: HashMap<PackageName, Vec<VersionSpecifiers>> = HashMap::new();
         let mut directs: HashMap<PackageName, Rc<DirectDist>> = HashMap::new();
         let mut direct_extras: HashMap<PackageName, BTreeSet<ExtraName>> = HashMap::new();
+        let mut arbitrary: HashMap<PackageName, Vec<String>> = HashMap::new();
         for requirement in &requirements.requirements {
             if !requirement.parsed_marker.evaluate(target.markers(), &[]) {
                 continue;
@@ -114,7 +121,13 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                     name
                 }
             };
-            let range = VersionRange::from_specifiers(&requirement.specifier);
+            let range = VersionRange::from_requirement(requirement);
+            if !requirement.arbitrary_equality.is_empty() {
+                arbitrary
+                    .entry(name.clone())
+                    .or_default()
+                    .extend(requirement.arbitrary_equality.iter().cloned());
+            }
             if requirement
                 .specifier
                 .iter()
@@ -203,6 +216,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
                 directs: directs.keys().cloned().collect(),
             }),
             pins,
+            arbitrary,
             conflicts,
             directs,
             direct_extras,
@@ -210,6 +224,7 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
             same_build,
             only_binary: requirements.options.only_binary.clone(),
             no_binary: requirements.options.no_binary.clone(),
+            prefer_binary: requirements.options.prefer_binary,
             versions: RefCell::default(),
             releases: RefCell::default(),
             metadata: RefCell::default(),
@@ -302,16 +317,53 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         range: &VersionRange,
     ) -> Result<Option<Version>, SourceError> {
         let versions = self.versions(name)?;
-        pick_version(
-            &versions,
-            range,
-            self.lookahead.allows_prereleases(name),
-            self.lookahead.preferences.get(name),
-            |version| match self.options.exclude_newer {
-                None => Ok(true),
-                Some(_) => Ok(self.release(name, version)?.is_some()),
-            },
-        )
+        let spelled = |version: &Version| {
+            self.arbitrary.get(name).is_none_or(|texts| {
+                let shown = version.to_string();
+                texts.iter().all(|text| shown.eq_ignore_ascii_case(text))
+            })
+        };
+        let usable = |version: &Version| match self.options.exclude_newer {
+            _ if !spelled(version) => Ok(false),
+            None => Ok(true),
+            Some(_) => Ok(self.release(name, version)?.is_some()),
+        };
+        let prereleases = self.lookahead.allows_prereleases(name);
+        let preferred = self.lookahead.preferences.get(name);
+        if self.prefer_binary && !self.directs.contains_key(name) {
+            // The existing lock's pin stays first, as without the option.
+            if let Some(preferred) = preferred {
+                let kept = pick_version(&versions, range, prereleases, Some(preferred), |v| {
+                    Ok(v == preferred && usable(v)?)
+                })?;
+                if kept.is_some() {
+                    return Ok(kept);
+                }
+            }
+            let with_wheel = pick_version(&versions, range, prereleases, None, |version| {
+                Ok(usable(version)? && self.has_installable_wheel(name, version)?)
+            })?;
+            if with_wheel.is_some() {
+                return Ok(with_wheel);
+            }
+        }
+        pick_version(&versions, range, prereleases, preferred, usable)
+    }
+
+    /// Whether a release can be used and has a wheel the target installs.
+    fn has_installable_wheel(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<bool, SourceError> {
+        let Some(candidate) = self.release(name, version)? else {
+            return Ok(false);
+        };
+        Ok(self.unusable(name, &candidate).is_none()
+            && candidate
+                .files
+                .iter()
+                .any(|file| file.is_wheel() && self.is_usable_file(name, file)))
     }
 
     /// Tell the source which packages `dependencies` will need.

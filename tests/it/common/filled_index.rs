@@ -77,6 +77,34 @@ impl Index {
         .unwrap();
     }
 
+    /// Serve `files` (name and body) as the files of `project`, in order.
+    pub fn publish_files(&self, project: &str, files: &[(&str, &[u8])]) {
+        let listed: Vec<serde_json::Value> = files
+            .iter()
+            .map(|(filename, body)| {
+                self.host(filename, body);
+                serde_json::json!({
+                    "filename": filename,
+                    "url": format!("../../files/{filename}"),
+                    "hashes": {"sha256": sha256(body)},
+                })
+            })
+            .collect();
+        let page = serde_json::json!({
+            "meta": {"api-version": "1.1"},
+            "name": project,
+            "files": listed,
+        });
+        std::fs::write(
+            self.root
+                .path()
+                .join("simple")
+                .join(format!("{project}.json")),
+            page.to_string(),
+        )
+        .unwrap();
+    }
+
     /// Make the server answer the served file at `path` (`files/x.whl`,
     /// `simple/x.json`) with `fault` (see `index_server`'s `Fault`).
     pub fn fault(&self, path: &str, fault: &str) {

@@ -15,7 +15,9 @@
 //! (`files/x.whl.fault`, `simple/x.json.fault`) holds words that change
 //! how that file is answered (see [`Fault`]): `status 503`,
 //! `retry-after 2`, `truncate 100`, `stall 300`, `times 1` (only the first
-//! request faults; by default every one does).
+//! request faults; by default every one does), `encoding gzip` (the file
+//! holds gzip bytes, sent as they are with `Content-Encoding: gzip`),
+//! `content-type image/png` (sent as that type instead of its own).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -98,6 +100,10 @@ struct Fault {
     stall_ms: Option<u64>,
     /// Fault only the first this many requests for the file.
     times: Option<usize>,
+    /// The file is already encoded so: say so in `Content-Encoding`.
+    encoding: Option<String>,
+    /// Send this `Content-Type` instead of the file's own.
+    content_type: Option<String>,
 }
 
 impl Fault {
@@ -115,6 +121,8 @@ impl Fault {
                 "truncate" => fault.truncate = value.parse().ok(),
                 "stall" => fault.stall_ms = value.parse().ok(),
                 "times" => fault.times = value.parse().ok(),
+                "encoding" => fault.encoding = Some(value.to_string()),
+                "content-type" => fault.content_type = Some(value.to_string()),
                 other => panic!(
                     "unknown fault `{other}` in the sidecar of {}",
                     file.display()
@@ -169,6 +177,15 @@ fn respond_faulty(
     let Some(fault) = Fault::of(file) else {
         return respond(stream, status, content_type, body, extra_headers);
     };
+    let encoded;
+    let extra_headers = match &fault.encoding {
+        Some(encoding) => {
+            encoded = format!("{extra_headers}Content-Encoding: {encoding}\r\n");
+            encoded.as_str()
+        }
+        None => extra_headers,
+    };
+    let content_type = fault.content_type.as_deref().unwrap_or(content_type);
     let mut stream = Some(stream);
     let sent = fault.apply(&mut stream, attempt, body);
     let Some(stream) = stream else { return };

@@ -53,6 +53,12 @@ def reqlock_url(url):
     return path_to_url(url)
 
 
+def arbitrary(specifiers):
+    """The `===` versions as written: equal specifier sets may still differ
+    here, because older packaging canonicalizes them when comparing."""
+    return sorted(s.version.lower() for s in specifiers if s.operator == "===")
+
+
 def compare(pip_reqs, ours):
     mismatches = []
     if len(pip_reqs) != len(ours):
@@ -62,6 +68,10 @@ def compare(pip_reqs, ours):
         checks = {
             "name": (theirs["name"], mine["name"]),
             "specifier": (theirs["specifier"], SpecifierSet(mine["specifier"])),
+            "arbitrary equality": (
+                arbitrary(theirs["specifier"]),
+                arbitrary(SpecifierSet(mine["specifier"])),
+            ),
             "extras": (theirs["extras"], sorted(canonicalize_name(e) for e in mine["extras"])),
             "marker": (theirs["marker"], str(Marker(mine["marker"])) if mine["marker"] else None),
             "url": (theirs["url"], reqlock_url(mine["url"])),
