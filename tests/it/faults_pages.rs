@@ -31,7 +31,9 @@ fn page_entries(folder: &Path) -> Vec<PathBuf> {
         if path.is_dir() {
             found.extend(page_entries(&path));
         } else if path.extension().is_some_and(|ext| ext == "json")
-            && path.components().any(|part| part.as_os_str() == "pages-v3")
+            && path
+                .components()
+                .any(|part| part.as_os_str().to_string_lossy().starts_with("pages-v"))
         {
             found.push(path);
         }

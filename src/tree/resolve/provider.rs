@@ -359,7 +359,9 @@ impl<'a, S: PackageSource + ?Sized> Provider<'a, S> {
         let Some(candidate) = self.release(name, version)? else {
             return Ok(false);
         };
-        Ok(self.unusable(name, &candidate).is_none()
+        Ok(self
+            .unusable(name, &candidate, candidate.requires_python.as_ref())
+            .is_none()
             && candidate
                 .files
                 .iter()
