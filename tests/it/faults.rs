@@ -379,3 +379,20 @@ fn temporaries_of_killed_runs_are_cleaned_up() {
     assert!(!in_cache.exists(), "in the cache: {}", in_cache.display());
     assert!(unrelated.exists(), "not reqlock's to remove");
 }
+
+#[test]
+fn an_index_that_asks_to_retry_later_is_waited_for() {
+    // Busy for 2.5 s, asking for 3: the backoff alone (0.25 + 0.5 + 1 s)
+    // gives up before it is ready, as reqlock did before honouring it.
+    let index = Index::with_requirements("a==1.0\n");
+    index.publish("a", "a-1.0-py3-none-any.whl", &wheel("a", &[]));
+    index.fault("simple/a.json", "status 429 retry-after 3 for-ms 2500");
+    let run = index.run("audit", &["--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.json()["requirements"][0]["status"],
+        "resolved",
+        "{}",
+        run.stdout
+    );
+}

@@ -45,10 +45,10 @@ impl IndexClient {
             let http = self.http().map_err(&network)?;
             let credentials = self.credentials(&parsed);
             let mut last_error = None;
+            let mut asked_wait = None;
             for attempt in 0..=self.settings.retries {
                 if attempt > 0 {
-                    let factor = 2u32.saturating_pow(attempt - 1);
-                    tokio::time::sleep(self.settings.backoff.saturating_mul(factor)).await;
+                    tokio::time::sleep(self.retry_wait(attempt, asked_wait.take())).await;
                 }
                 let mut request = http.get(public.clone());
                 if let Some(range) = range {
@@ -69,6 +69,7 @@ impl IndexClient {
                     return Ok(None);
                 }
                 if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+                    asked_wait = retry_after(response.headers());
                     last_error = Some(FetchError::Status {
                         url: public.to_string(),
                         status: status.as_u16(),
@@ -154,10 +155,10 @@ impl IndexClient {
             why,
         };
         let mut last_error = None;
+        let mut asked_wait = None;
         for attempt in 0..=self.settings.retries {
             if attempt > 0 {
-                let factor = 2u32.saturating_pow(attempt - 1);
-                tokio::time::sleep(self.settings.backoff.saturating_mul(factor)).await;
+                tokio::time::sleep(self.retry_wait(attempt, asked_wait.take())).await;
             }
             let http = self.http().map_err(|message| FetchError::Network {
                 url: public.to_string(),
@@ -274,6 +275,7 @@ impl IndexClient {
                     return Ok(Answer::Found(found));
                 }
                 status if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS => {
+                    asked_wait = retry_after(&headers);
                     last_error = Some(FetchError::Status {
                         url: public.to_string(),
                         status: status.as_u16(),
@@ -291,5 +293,32 @@ impl IndexClient {
             url: public.to_string(),
             message: "no attempt was made".into(),
         }))
+    }
+}
+
+/// The longest `Retry-After` honoured: an index asking for more is not
+/// waited for (the attempt fails as any other would).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A `Retry-After` of delta-seconds (RFC 9110 §10.2.3), within
+/// [`MAX_RETRY_AFTER`]. The HTTP-date form is not honoured.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds)).filter(|wait| *wait <= MAX_RETRY_AFTER)
+}
+
+impl IndexClient {
+    /// How long to wait before retry `attempt` (1-based): the backoff,
+    /// doubling each time, or longer when the index asked for it.
+    fn retry_wait(&self, attempt: u32, asked: Option<Duration>) -> Duration {
+        let factor = 2u32.saturating_pow(attempt - 1);
+        let backoff = self.settings.backoff.saturating_mul(factor);
+        asked.map_or(backoff, |asked| asked.max(backoff))
     }
 }

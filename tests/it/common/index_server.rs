@@ -15,7 +15,8 @@
 //! (`files/x.whl.fault`, `simple/x.json.fault`) holds words that change
 //! how that file is answered (see [`Fault`]): `status 503`,
 //! `retry-after 2`, `truncate 100`, `stall 300`, `times 1` (only the first
-//! request faults; by default every one does), `encoding gzip` (the file
+//! request faults; by default every one does), `for-ms 2000` (only
+//! requests in the first two seconds fault), `encoding gzip` (the file
 //! holds gzip bytes, sent as they are with `Content-Encoding: gzip`),
 //! `content-type image/png` (sent as that type instead of its own).
 
@@ -100,6 +101,11 @@ struct Fault {
     stall_ms: Option<u64>,
     /// Fault only the first this many requests for the file.
     times: Option<usize>,
+    /// Fault only for this many milliseconds after the file's first
+    /// request (a server that is busy for a while).
+    for_ms: Option<u64>,
+    /// The file the fault is for, to tell when it was first asked for.
+    file: PathBuf,
     /// The file is already encoded so: say so in `Content-Encoding`.
     encoding: Option<String>,
     /// Send this `Content-Type` instead of the file's own.
@@ -111,7 +117,10 @@ impl Fault {
         let mut sidecar = file.as_os_str().to_owned();
         sidecar.push(".fault");
         let text = std::fs::read_to_string(sidecar).ok()?;
-        let mut fault = Fault::default();
+        let mut fault = Fault {
+            file: file.to_path_buf(),
+            ..Fault::default()
+        };
         let words: Vec<&str> = text.split_whitespace().collect();
         for pair in words.chunks(2) {
             let value = pair.get(1).copied().unwrap_or_default();
@@ -121,6 +130,7 @@ impl Fault {
                 "truncate" => fault.truncate = value.parse().ok(),
                 "stall" => fault.stall_ms = value.parse().ok(),
                 "times" => fault.times = value.parse().ok(),
+                "for-ms" => fault.for_ms = value.parse().ok(),
                 "encoding" => fault.encoding = Some(value.to_string()),
                 "content-type" => fault.content_type = Some(value.to_string()),
                 other => panic!(
@@ -143,6 +153,17 @@ impl Fault {
     ) -> &'a [u8] {
         if self.times.is_some_and(|times| attempt > times) {
             return body;
+        }
+        if let Some(ms) = self.for_ms {
+            static FIRST: Mutex<Option<HashMap<PathBuf, std::time::Instant>>> = Mutex::new(None);
+            let mut first = FIRST.lock().expect("first requests");
+            let since = *first
+                .get_or_insert_with(HashMap::new)
+                .entry(self.file.clone())
+                .or_insert_with(std::time::Instant::now);
+            if since.elapsed() >= Duration::from_millis(ms) {
+                return body;
+            }
         }
         if let Some(ms) = self.stall_ms {
             std::thread::sleep(Duration::from_millis(ms));
