@@ -6,6 +6,24 @@ use comfy_table::{Cell, Color, ContentArrangement, Table};
 use crate::audit::{Report, Severity};
 use crate::requirements::RequirementSet;
 
+/// The most characters a cell shows. Laying out a cell costs more than
+/// its length (it is wrapped to the terminal), and a requirements line may
+/// be megabytes long: past this, the table shows the start and says how
+/// much is left out; `--format json` has the whole text.
+const MOST_SHOWN: usize = 1_000;
+
+/// `text`, cut to [`MOST_SHOWN`] characters with a note of what is left.
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(MOST_SHOWN) {
+        None => text.to_string(),
+        Some((cut, _)) => format!(
+            "{}… ({} more characters; `--format json` shows all)",
+            &text[..cut],
+            text[cut..].chars().count()
+        ),
+    }
+}
+
 pub(crate) fn new_table(header: &[&str], color: bool) -> Table {
     let mut table = Table::new();
     table
@@ -45,7 +63,7 @@ pub fn list_table(set: &RequirementSet, color: bool) -> String {
         if !requirement.hashes.is_empty() {
             flags.push(format!("{} hash(es)", requirement.hashes.len()));
         }
-        table.add_row(vec![
+        let row = [
             requirement.label(),
             requirement.specifier_text(),
             requirement
@@ -62,7 +80,8 @@ pub fn list_table(set: &RequirementSet, color: bool) -> String {
                 requirement.origin.file.display(),
                 requirement.origin.line
             ),
-        ]);
+        ];
+        table.add_row(row.iter().map(|cell| shown(cell)));
     }
     format!("{table}\n")
 }
@@ -88,15 +107,44 @@ pub fn audit_table(report: &Report<'_>, color: bool) -> String {
         table.add_row(vec![
             severity,
             Cell::new(finding.code),
-            Cell::new(finding.package.as_deref().unwrap_or("-")),
+            Cell::new(shown(finding.package.as_deref().unwrap_or("-"))),
             Cell::new(format!(
                 "{}:{}",
                 finding.location.file.display(),
                 finding.location.line
             )),
-            Cell::new(&finding.message),
-            Cell::new(&finding.help),
+            Cell::new(shown(&finding.message)),
+            Cell::new(shown(&finding.help)),
         ]);
     }
     format!("{table}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_megabyte_cell_shows_its_start_and_what_is_left() {
+        assert_eq!(shown("numpy"), "numpy");
+        let long = "é".repeat(MOST_SHOWN + 5);
+        assert_eq!(
+            shown(&long),
+            format!(
+                "{}… (5 more characters; `--format json` shows all)",
+                "é".repeat(MOST_SHOWN)
+            )
+        );
+        let name = "a".repeat(2 << 20);
+        let text = format!("{name}==1.0\n");
+        let set = crate::requirements::parse_text(
+            std::path::Path::new("r.txt"),
+            &text,
+            &crate::requirements::ParseSettings::from_environment(),
+        )
+        .expect("a long name is a name");
+        let table = list_table(&set, false);
+        assert!(table.len() < 20_000, "{}", table.len());
+        assert!(table.contains("more characters"), "{table}");
+    }
 }

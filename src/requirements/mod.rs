@@ -419,9 +419,9 @@ impl<'a> Parser<'a> {
                     column,
                 },
                 format!(
-                    "line is {} bytes long; the limit is {} bytes",
+                    "line is {} bytes long; the limit is {} MiB",
                     long.length,
-                    source::MAX_LOGICAL_LINE_BYTES
+                    source::MAX_LOGICAL_LINE_BYTES >> 20
                 ),
                 Some("this does not look like a requirements file".into()),
             ));

@@ -8,9 +8,13 @@
 
 use std::ops::Range;
 
-/// Logical lines longer than this are rejected: no real requirement needs
-/// them, and a runaway line is usually a binary or generated file.
-pub const MAX_LOGICAL_LINE_BYTES: usize = 256 * 1024;
+/// Logical lines longer than this are rejected. pip has no limit, and a
+/// legitimate line can be long: a requirement with a `--hash` for every
+/// wheel of a big release (hundreds of hashes at 80 bytes each, joined by
+/// continuations) runs to hundreds of KiB. Sixteen MiB is far past any
+/// real file, and still bounds what a runaway line (a binary or generated
+/// file) costs to hold and report.
+pub const MAX_LOGICAL_LINE_BYTES: usize = 16 << 20;
 
 /// A decoded requirements file with an index of its physical line starts.
 #[derive(Debug)]

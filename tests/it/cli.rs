@@ -302,14 +302,14 @@ fn an_absurdly_long_line_is_an_input_error() {
     let path = dir.path().join("requirements.txt");
     std::fs::write(
         &path,
-        format!("six==1.16.0\n{}==1.0\n", "a".repeat(300 * 1024)),
+        format!("six==1.16.0\n{}==1.0\n", "a".repeat(17 << 20)),
     )
     .unwrap();
     let run = reqlock(&["list", path.to_str().unwrap()]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
-            .contains(":2:1: error: line is 307205 bytes long; the limit is 262144 bytes"),
+            .contains(":2:1: error: line is 17825797 bytes long; the limit is 16 MiB"),
         "{}",
         run.stderr
     );

@@ -185,3 +185,30 @@ fn prefer_binary_in_the_file_changes_what_the_audit_says_pip_installs() {
         "{rules:?}"
     );
 }
+
+/// pip parses a requirement with thousands of hashes (one for every file
+/// of every platform, joined by continuations); so does reqlock.
+#[test]
+fn a_line_with_five_thousand_hashes_is_a_requirement() {
+    let dir = tempfile::tempdir().unwrap();
+    let hashes: Vec<String> = (0..5_000u32)
+        .map(|n| format!("    --hash=sha256:{n:064x}"))
+        .collect();
+    let text = format!("foo==1.0 \\\n{}\n", hashes.join(" \\\n"));
+    assert!(text.len() > 256 << 10, "past the old limit: {}", text.len());
+    std::fs::write(dir.path().join("requirements.txt"), text).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let run = crate::common::run(
+        crate::common::reqlock(cache.path())
+            .args(["list", "--format", "json", "requirements.txt"])
+            .current_dir(dir.path()),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let requirement = &run.json()["requirements"][0];
+    assert_eq!(requirement["name"], "foo");
+    assert_eq!(requirement["hashes"].as_array().map(Vec::len), Some(5_000));
+    assert_eq!(
+        requirement["hashes"][4_999],
+        format!("sha256:{:064x}", 4_999)
+    );
+}
