@@ -44,7 +44,7 @@ pub(super) fn conflicts(
                 continue;
             }
             // Deep nesting would overflow pep508_rs's stack.
-            if crate::requirements::requirement::too_deeply_nested(raw).is_some() {
+            if crate::requirements::guard::too_deeply_nested(raw).is_some() {
                 continue;
             }
             let Ok(dependency) = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(raw)

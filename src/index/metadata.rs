@@ -70,12 +70,12 @@ impl DistMetadata {
                 }
                 "requires-dist" => {
                     // Deep nesting would overflow pep508_rs's stack.
-                    if crate::requirements::requirement::too_deeply_nested(&value).is_some() {
+                    if crate::requirements::guard::too_deeply_nested(&value).is_some() {
                         return Err(invalid(
                             "Requires-Dist",
                             format!(
                                 "its marker nests more than {} parentheses deep",
-                                crate::requirements::requirement::MAX_MARKER_NESTING
+                                crate::requirements::guard::MAX_MARKER_NESTING
                             ),
                         ));
                     }

@@ -547,9 +547,7 @@ impl Pylock {
             let parsed_marker = package
                 .marker
                 .as_deref()
-                .filter(|marker| {
-                    crate::requirements::requirement::too_deeply_nested(marker).is_none()
-                })
+                .filter(|marker| crate::requirements::guard::too_deeply_nested(marker).is_none())
                 .and_then(|marker| pep508_rs::MarkerTree::from_str(marker).ok())
                 .unwrap_or(pep508_rs::MarkerTree::TRUE);
             set.requirements.push(crate::requirements::Requirement {

@@ -6,12 +6,15 @@
 //! requirement words and the option words (split on single spaces up to the
 //! first word that starts with `-`), parse the options with pip's `optparse`
 //! rules ([`options`]) and the requirement with pip's rules
-//! ([`requirement`]), and follow `-r`/`-c` relative to the including file.
+//! ([`requirement`], after the checks of [`guard`]: what pep508_rs would
+//! accept that pip rejects, or overflow on), and follow `-r`/`-c` relative
+//! to the including file, at most [`MAX_INCLUDE_DEPTH`] files deep.
 //!
 //! Unlike pip, parsing does not stop at the first problem: every invalid line
 //! is reported, and pip's silent behaviours (an option ignored because of
 //! where it stands, a word dropped by optparse) become warnings.
 
+pub mod guard;
 pub mod options;
 pub mod requirement;
 pub mod source;

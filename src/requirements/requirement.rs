@@ -10,6 +10,9 @@ use std::str::FromStr;
 use pep508_rs::pep440_rs::{Operator, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerTree, VerbatimUrl, VersionOrUrl};
 
+use super::guard::{
+    nesting_error, reject_bad_identifiers, reject_unusual_spaces, too_deeply_nested,
+};
 use super::Requirement;
 use crate::diagnostic::Location;
 
@@ -64,47 +67,6 @@ const ARCHIVE_EXTENSIONS: &[&str] = &[
     ".tgz",
     ".tar",
 ];
-
-/// The most parentheses a marker (or a requirement) may nest. Real markers
-/// nest two or three; pip reads deeper ones, but pep508_rs parses them by
-/// recursion, and thousands of levels would overflow the stack before any
-/// error could be reported.
-pub const MAX_MARKER_NESTING: usize = 100;
-
-/// The byte offset of the first `(` in `text` that opens more than
-/// [`MAX_MARKER_NESTING`] levels, counting outside quoted strings (which
-/// PEP 508 writes without escapes), or `None` when the text nests less.
-/// Check this before handing text that may hold a marker to pep508_rs.
-pub fn too_deeply_nested(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut quote = None;
-    for (at, byte) in text.bytes().enumerate() {
-        match (quote, byte) {
-            (Some(open), _) if byte == open => quote = None,
-            (Some(_), _) => {}
-            (None, b'\'' | b'"') => quote = Some(byte),
-            (None, b'(') => {
-                depth += 1;
-                if depth > MAX_MARKER_NESTING {
-                    return Some(at);
-                }
-            }
-            (None, b')') => depth = depth.saturating_sub(1),
-            (None, _) => {}
-        }
-    }
-    None
-}
-
-fn nesting_error(base: usize, at: usize) -> RequirementError {
-    RequirementError {
-        message: format!(
-            "invalid marker: parentheses nest more than {MAX_MARKER_NESTING} levels deep"
-        ),
-        span: base + at..base + at + 1,
-        help: Some("no real marker needs this depth: remove the redundant parentheses".into()),
-    }
-}
 
 /// The URL scheme of `text` in lower case, if it has one.
 pub fn url_scheme(text: &str) -> Option<String> {
@@ -395,52 +357,9 @@ struct Pep508 {
     display_name: String,
 }
 
-/// pep508_rs 0.9.2 panics on a name or an extra that ends in `.`, `-` or
-/// `_` when more text follows; such names are invalid, so say so first.
-fn reject_bad_identifiers(text: &str) -> Result<(), RequirementError> {
-    let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
-    let bad_end = |start: usize, identifier: &str| {
-        let last = identifier
-            .chars()
-            .last()
-            .filter(|c| matches!(c, '.' | '-' | '_'))?;
-        Some(RequirementError {
-            message: format!(
-                "invalid requirement: `{identifier}` must end with a letter or digit, not `{last}`"
-            ),
-            span: start..start + identifier.len(),
-            help: None,
-        })
-    };
-    let start = text.len() - text.trim_start().len();
-    let name_len = text[start..]
-        .find(|c: char| !is_name_char(c))
-        .unwrap_or(text.len() - start);
-    if let Some(err) = bad_end(start, &text[start..start + name_len]) {
-        return Err(err);
-    }
-    let after_name = start + name_len;
-    let rest = &text[after_name..];
-    let Some(open) = rest.trim_start().strip_prefix('[') else {
-        return Ok(());
-    };
-    let mut offset = after_name + (rest.len() - open.len());
-    let inside = open.split(']').next().unwrap_or("");
-    for part in inside.split(',') {
-        let leading = part.len() - part.trim_start().len();
-        let identifier = part.trim();
-        if identifier.chars().all(is_name_char) {
-            if let Some(err) = bad_end(offset + leading, identifier) {
-                return Err(err);
-            }
-        }
-        offset += part.len() + 1;
-    }
-    Ok(())
-}
-
 fn pep508(text: &str) -> Result<Pep508, RequirementError> {
     reject_bad_identifiers(text)?;
+    reject_unusual_spaces(text)?;
     if let Some(at) = too_deeply_nested(text) {
         return Err(nesting_error(0, at));
     }
@@ -654,43 +573,6 @@ mod tests {
         assert!(spec.arbitrary_equality.is_empty());
         assert_eq!(spec.specifier_text(), spec.specifier.to_string());
         assert!(spec.admits(&version("1.0")));
-    }
-
-    #[test]
-    fn nesting_is_counted_outside_quotes_and_bounded() {
-        let nested = |depth: usize| {
-            format!(
-                "{}python_version > '3'{}",
-                "(".repeat(depth),
-                ")".repeat(depth)
-            )
-        };
-        assert_eq!(too_deeply_nested(&nested(MAX_MARKER_NESTING)), None);
-        assert_eq!(
-            too_deeply_nested(&nested(MAX_MARKER_NESTING + 1)),
-            Some(MAX_MARKER_NESTING)
-        );
-        let quoted = format!("extra == '{}'", "(".repeat(500));
-        assert_eq!(too_deeply_nested(&quoted), None);
-        let closed = "(a)".repeat(500);
-        assert_eq!(too_deeply_nested(&closed), None);
-
-        let deep = format!("foo ; {}", nested(20_000));
-        let err = parse_requirement(&deep, Path::new("/"), here()).unwrap_err();
-        assert!(
-            err.message.contains("nest more than 100"),
-            "{}",
-            err.message
-        );
-        assert_eq!(err.span, 106..107);
-        // Through an egg fragment the marker reaches pep508_rs another way.
-        let egg = format!("https://h.invalid/x.tar.gz#egg=foo;{}", nested(20_000));
-        let err = parse_requirement(&egg, Path::new("/"), here()).unwrap_err();
-        assert!(
-            err.message.contains("nest more than 100"),
-            "{}",
-            err.message
-        );
     }
 
     #[test]

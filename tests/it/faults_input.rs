@@ -95,3 +95,28 @@ fn a_marker_nested_a_hundred_deep_is_read() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["requirements"][0]["name"], "foo");
 }
+
+/// A release whose `Requires-Dist` nests its marker 20,000 deep: the lock
+/// says its metadata is invalid, the audit goes on; neither aborts.
+#[test]
+fn a_requires_dist_nested_twenty_thousand_deep_is_invalid_metadata_not_an_abort() {
+    use crate::common::dists::wheel;
+    use crate::common::filled_index::Index;
+    let marker = format!("{}extra == 'x'{}", "(".repeat(20_000), ")".repeat(20_000));
+    let index = Index::with_requirements("a==1.0\nb==1.0\n");
+    index.publish(
+        "a",
+        "a-1.0-py3-none-any.whl",
+        &wheel("a", &[&format!("b ; {marker}")]),
+    );
+    index.publish("b", "b-1.0-py3-none-any.whl", &wheel("b", &[]));
+    let audit = index.run("audit", &["--format", "json"]);
+    assert_eq!(audit.code, 0, "{}", audit.stderr);
+    let lock = index.lock(&[]);
+    assert!(lock.code != 0 && lock.code < 100, "{}", lock.stderr);
+    assert!(
+        lock.stderr.contains("nests more than 100 parentheses deep"),
+        "{}",
+        lock.stderr
+    );
+}

@@ -212,3 +212,29 @@ fn a_line_with_five_thousand_hashes_is_a_requirement() {
         format!("sha256:{:064x}", 4_999)
     );
 }
+
+/// pip 26: "Invalid requirement: 'requests\xa0==2.31.0': Expected
+/// semicolon (after name with no version specifier) or end".
+#[test]
+fn a_no_break_space_between_name_and_specifier_is_an_error_at_its_column() {
+    let cache = tempfile::tempdir().unwrap();
+    let run = crate::common::run(crate::common::reqlock(cache.path()).args([
+        "list",
+        "--format",
+        "json",
+        "tests/fixtures/errors/no-break-space.txt",
+    ]));
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "no-break-space.txt:2:9: error: invalid requirement: U+00A0 NO-BREAK SPACE where pip accepts only a space or a tab"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("help: retype it as an ordinary space"),
+        "{}",
+        run.stderr
+    );
+}
